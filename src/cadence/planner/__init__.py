@@ -1,0 +1,1 @@
+"""Planner: scene model, topological graph, plans and their back ends (ROS-free)."""
