@@ -65,3 +65,23 @@ def test_malformed_scene_is_refused(patch: dict, message: str) -> None:
     data = load_scene("apartment").to_dict() | patch
     with pytest.raises(SceneError, match=message):
         Scene.from_dict(data)
+
+
+def test_route_goes_through_doorways() -> None:
+    scene = load_scene("apartment")
+    route = scene.route((7.5, 1.6), "kitchen")
+    assert route[0] == (7.5, 1.6) or scene.segment_clear((7.5, 1.6), route[0], 0.2)
+    assert route[-1] == scene.nodes["kitchen"]
+    assert scene.nodes["door_dock"] in route and scene.nodes["door_kitchen"] in route
+    pts = [(7.5, 1.6), *route]
+    for a, b in zip(pts, pts[1:]):
+        assert scene.segment_clear(a, b, 0.2), (a, b)
+
+
+def test_route_joins_at_the_best_visible_node() -> None:
+    scene = load_scene("apartment")
+    # Standing in the hallway west of the kitchen door: go straight to the door, not back east.
+    route = scene.route((1.5, 4.0), "kitchen")
+    assert route[0] in (scene.nodes["hall_west"], scene.nodes["door_kitchen"])
+    with pytest.raises(ValueError, match="door_kitchen"):
+        scene.route((1.5, 4.0), "garage")

@@ -181,6 +181,42 @@ class Scene:
             g.add_edge(u, v, weight=math.dist(self.nodes[u], self.nodes[v]))
         return g
 
+    def route(self, start_xy: tuple[float, float], goal: str, clearance: float = 0.2) -> list[tuple[float, float]]:
+        """Waypoints from a free point to a graph node (a region name or a doorway).
+
+        The start joins the graph at the visible node that minimises (straight line to it + shortest
+        path from it), so a robot already past a doorway does not turn back to it.
+
+        Args:
+            start_xy: (x, y) of the robot.
+            goal: Name of the target graph node.
+            clearance: Metres a straight start->node segment must keep from obstacles.
+
+        Returns:
+            Waypoints after the start, ending at the goal node's position.
+
+        Raises:
+            ValueError: for an unknown goal node (listing the nodes).
+            SceneError: when no graph node is visible from the start.
+        """
+        import networkx as nx
+
+        if goal not in self.nodes:
+            raise ValueError(f"unknown graph node {goal!r} in scene {self.name!r}; nodes: {', '.join(self.nodes)}")
+        g = self.graph()
+        lengths, paths = nx.single_source_dijkstra(g, goal, weight="weight")
+        best: tuple[float, str] | None = None
+        for node, pos in self.nodes.items():
+            if node not in lengths or not self.segment_clear(start_xy, pos, clearance):
+                continue
+            cost = math.dist(start_xy, pos) + lengths[node]
+            if best is None or cost < best[0]:
+                best = (cost, node)
+        if best is None:
+            raise SceneError(f"scene {self.name!r}: no graph node is visible from ({start_xy[0]:.2f}, {start_xy[1]:.2f})")
+        path = list(reversed(paths[best[1]]))  # from the entry node to the goal
+        return [tuple(self.nodes[n]) for n in path]
+
     # ---------------------------------------------------------------- (de)serialise
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], name: str | None = None) -> Scene:
