@@ -10,8 +10,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "cadence"
-ROS_MODULES = ("rclpy", "std_msgs", "geometry_msgs", "nav_msgs", "sensor_msgs", "trajectory_msgs",
-               "diagnostic_msgs", "rosgraph_msgs", "lifecycle_msgs", "builtin_interfaces", "rcl_interfaces")
+ROS_MODULES = (
+    "rclpy",
+    "std_msgs",
+    "geometry_msgs",
+    "nav_msgs",
+    "sensor_msgs",
+    "trajectory_msgs",
+    "diagnostic_msgs",
+    "rosgraph_msgs",
+    "lifecycle_msgs",
+    "builtin_interfaces",
+    "rcl_interfaces",
+)
 
 
 def _imported_roots(path: Path) -> set[str]:
@@ -51,6 +62,8 @@ def test_cli_help_and_stl_are_lazy() -> None:
 
 
 def test_cadence_console_script_help() -> None:
-    out = subprocess.run([sys.executable, "-m", "cadence.cli", "--help"], capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-m", "cadence.cli", "--help"], capture_output=True, text=True, cwd=ROOT
+    )
     assert out.returncode == 0, out.stderr
     assert "usage: cadence" in out.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import yaml
@@ -74,7 +76,7 @@ def test_route_goes_through_doorways() -> None:
     assert route[-1] == scene.nodes["kitchen"]
     assert scene.nodes["door_dock"] in route and scene.nodes["door_kitchen"] in route
     pts = [(7.5, 1.6), *route]
-    for a, b in zip(pts, pts[1:]):
+    for a, b in itertools.pairwise(pts):
         assert scene.segment_clear(a, b, 0.2), (a, b)
 
 

@@ -135,7 +135,9 @@ class Scene:
         for r in self.regions:
             if r.name == name:
                 return r
-        raise ValueError(f"unknown region {name!r} in scene {self.name!r}; regions: {', '.join(self.region_names)}")
+        raise ValueError(
+            f"unknown region {name!r} in scene {self.name!r}; regions: {', '.join(self.region_names)}"
+        )
 
     def region_node(self, name: str) -> str:
         """The graph node standing for a region (the node with the region's name)."""
@@ -181,7 +183,9 @@ class Scene:
             g.add_edge(u, v, weight=math.dist(self.nodes[u], self.nodes[v]))
         return g
 
-    def route(self, start_xy: tuple[float, float], goal: str, clearance: float = 0.2) -> list[tuple[float, float]]:
+    def route(
+        self, start_xy: tuple[float, float], goal: str, clearance: float = 0.2
+    ) -> list[tuple[float, float]]:
         """Waypoints from a free point to a graph node (a region name or a doorway).
 
         The start joins the graph at the visible node that minimises (straight line to it + shortest
@@ -202,7 +206,9 @@ class Scene:
         import networkx as nx
 
         if goal not in self.nodes:
-            raise ValueError(f"unknown graph node {goal!r} in scene {self.name!r}; nodes: {', '.join(self.nodes)}")
+            raise ValueError(
+                f"unknown graph node {goal!r} in scene {self.name!r}; nodes: {', '.join(self.nodes)}"
+            )
         g = self.graph()
         lengths, paths = nx.single_source_dijkstra(g, goal, weight="weight")
         best: tuple[float, str] | None = None
@@ -213,7 +219,9 @@ class Scene:
             if best is None or cost < best[0]:
                 best = (cost, node)
         if best is None:
-            raise SceneError(f"scene {self.name!r}: no graph node is visible from ({start_xy[0]:.2f}, {start_xy[1]:.2f})")
+            raise SceneError(
+                f"scene {self.name!r}: no graph node is visible from ({start_xy[0]:.2f}, {start_xy[1]:.2f})"
+            )
         path = list(reversed(paths[best[1]]))  # from the entry node to the goal
         return [tuple(self.nodes[n]) for n in path]
 
@@ -282,7 +290,9 @@ def _box(item: Mapping[str, Any], where: str, default_kind: str) -> Box:
 def _scene_from_dict(data: Mapping[str, Any], name: str | None) -> Scene:
     version = int(data.get("format_version", SCENE_FORMAT_VERSION))
     if version != SCENE_FORMAT_VERSION:
-        raise SceneError(f"scene format_version {version} is not supported (this cadence reads {SCENE_FORMAT_VERSION})")
+        raise SceneError(
+            f"scene format_version {version} is not supported (this cadence reads {SCENE_FORMAT_VERSION})"
+        )
     scene_name = str(data.get("name") or name or "scene")
     regions = tuple(_box(r, "regions", "region") for r in data.get("regions", ()))
     obstacles = tuple(_box(o, "obstacles", "furniture") for o in data.get("obstacles", ()))
@@ -295,11 +305,17 @@ def _scene_from_dict(data: Mapping[str, Any], name: str | None) -> Scene:
     bounds_raw = data["bounds"]
     bounds = (_pair(bounds_raw[0], "bounds[0]"), _pair(bounds_raw[1], "bounds[1]"))
     if not (bounds[0][0] < bounds[1][0] and bounds[0][1] < bounds[1][1]):
-        raise SceneError(f"scene {scene_name!r}: bounds must be [[xmin, ymin], [xmax, ymax]], got {bounds_raw!r}")
+        raise SceneError(
+            f"scene {scene_name!r}: bounds must be [[xmin, ymin], [xmax, ymax]], got {bounds_raw!r}"
+        )
     start_raw = data.get("start", {})
-    start = Pose2D(float(start_raw.get("x", 0.0)), float(start_raw.get("y", 0.0)), float(start_raw.get("yaw", 0.0)))
+    start = Pose2D(
+        float(start_raw.get("x", 0.0)), float(start_raw.get("y", 0.0)), float(start_raw.get("yaw", 0.0))
+    )
     graph = data.get("graph", {}) or {}
-    nodes = {str(n["name"]): _pair(n["position"], f"graph node {n.get('name')}") for n in graph.get("nodes", ())}
+    nodes = {
+        str(n["name"]): _pair(n["position"], f"graph node {n.get('name')}") for n in graph.get("nodes", ())
+    }
     edges: list[tuple[str, str]] = []
     for edge in graph.get("edges", ()):
         u, v = str(edge[0]), str(edge[1])
