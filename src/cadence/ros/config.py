@@ -81,6 +81,8 @@ class ExecutorConfig:
             for the backup controller alone.
         fallback_to_backup: When the model file is missing, run the backup controller (logged loudly)
             instead of failing ``configure``.
+        autostart: Configure and activate on start (sim profiles; on a robot a lifecycle manager or
+            ``ros2 lifecycle set`` drives the transitions).
         trigger: ``timer`` (control-rate timer on the node clock; robots) or ``observation`` (one
             control step per complete observation: odom and scan with the same stamp; lockstep sim).
         require_scan: Hold until a laser scan has arrived (the policy observes ranges).
@@ -91,6 +93,7 @@ class ExecutorConfig:
 
     model: str = "rover_srl"
     fallback_to_backup: bool = True
+    autostart: bool = False
     trigger: str = "timer"
     require_scan: bool = True
     stale_timeout_s: float = 0.5
@@ -149,7 +152,7 @@ class CriticConfig:
     """
 
     scene: str = "apartment"
-    critic: str = "stl_stage"
+    critic: str = "stl"
     period_s: float = 0.4
     stagnation_window_s: float = 12.0
 
