@@ -79,10 +79,14 @@ class Golden:
 
 @dataclass(frozen=True)
 class Manifest:
-    """A model manifest. Build with :func:`Manifest.from_dict` / :func:`load_manifest`."""
+    """A model manifest. Build with :func:`Manifest.from_dict` / :func:`load_manifest`.
+
+    ``onnx`` is ``None`` only for builtin policies (the analytic backup controller), whose manifest
+    describes their I/O and golden pair but no file; the model loader refuses such manifests.
+    """
 
     name: str
-    onnx: OnnxFile
+    onnx: OnnxFile | None
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
     observation: dict[str, Any]
@@ -131,6 +135,8 @@ class Manifest:
 
     def onnx_path(self, manifest_path: str | Path) -> Path:
         """The ONNX file this manifest describes, resolved beside the manifest."""
+        if self.onnx is None:
+            raise ManifestError(f"manifest {self.name!r} describes a builtin policy, not an ONNX file")
         return Path(manifest_path).parent / self.onnx.file
 
 
@@ -141,6 +147,17 @@ def _tensor(data: Any, where: str) -> TensorSpec:
     )
     dtype = sc.choice(d.get("dtype", "float32"), f"{where}.dtype", DTYPES)
     return TensorSpec(sc.string(d["name"], f"{where}.name"), shape, dtype)
+
+
+def _onnx_file(data: Any) -> OnnxFile:
+    o = sc.obj(data, "onnx", required=("file", "sha256", "opset"))
+    sha = sc.string(o["sha256"], "onnx.sha256")
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise sc.SchemaError("onnx.sha256 must be 64 lowercase hex digits")
+    name = sc.string(o["file"], "onnx.file")
+    if Path(name).name != name:
+        raise sc.SchemaError(f"onnx.file must be a bare file name beside the manifest, got {name!r}")
+    return OnnxFile(name, sha, sc.integer(o["opset"], "onnx.opset", minimum=1))
 
 
 def _action(data: Any) -> ActionSpec | None:
@@ -173,13 +190,7 @@ def _parse(data: Any) -> Manifest:
     version = sc.integer(d["format_version"], "format_version")
     if version != FORMAT_VERSION:
         raise sc.SchemaError(f"format_version {version} is not supported (this reader: {FORMAT_VERSION})")
-    o = sc.obj(d["onnx"], "onnx", required=("file", "sha256", "opset"))
-    sha = sc.string(o["sha256"], "onnx.sha256")
-    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-        raise sc.SchemaError("onnx.sha256 must be 64 lowercase hex digits")
-    onnx_file = OnnxFile(
-        sc.string(o["file"], "onnx.file"), sha, sc.integer(o["opset"], "onnx.opset", minimum=1)
-    )
+    onnx_file = None if d["onnx"] is None else _onnx_file(d["onnx"])
     inputs = tuple(
         _tensor(t, f"inputs[{i}]") for i, t in enumerate(sc.lst(d["inputs"], "inputs", nonempty=True))
     )

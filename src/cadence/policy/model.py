@@ -82,7 +82,7 @@ def check_structure(data: bytes, manifest: Manifest, name: str) -> Any:
             "is not self-contained (its sha256 would not cover those files); export a single file"
         )
     opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), None)
-    if opset != manifest.onnx.opset:
+    if manifest.onnx is None or opset != manifest.onnx.opset:
         raise ModelRejected(f"{name} has opset {opset}, manifest says {manifest.onnx.opset}")
     return proto
 
@@ -160,6 +160,8 @@ def load_model(path: str | Path, providers: Sequence[str] | None = None) -> Load
     if not manifest_path.exists():
         raise ManifestError(f"model {onnx_path.name} has no manifest {manifest_path.name} beside it")
     manifest = load_manifest(manifest_path)
+    if manifest.onnx is None:
+        raise ModelRejected(f"manifest {manifest_path.name} describes a builtin policy, not an ONNX file")
     if onnx_path.name != manifest.onnx.file:
         raise ModelRejected(
             f"manifest {manifest_path.name} describes {manifest.onnx.file}, not {onnx_path.name}"
