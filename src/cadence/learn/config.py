@@ -1,0 +1,100 @@
+"""Hyper-parameters of Sequence RL (SRL) as one typed, validated dataclass (cleanrl style)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from cadence.learn.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class SRLConfig:
+    """Everything that shapes an SRL training run.
+
+    Attributes:
+        k: Sequence length: primitive actions emitted per decision (DEVELOPERS.md default 8).
+        total_steps: Primitive environment steps to train for.
+        learning_starts: Primitive steps of uniformly random sequences before learning.
+        buffer_size: Capacity of the primitive-transition replay buffer.
+        batch_size: Transitions per gradient step.
+        gamma: Discount per primitive step.
+        tau: Polyak factor of the target critics.
+        actor_lr: Adam learning rate of the actor.
+        critic_lr: Adam learning rate of the twin critics.
+        model_lr: Adam learning rate of the dynamics model.
+        alpha_lr: Adam learning rate of the entropy temperature.
+        init_alpha: Initial entropy temperature.
+        autotune_alpha: Tune the temperature towards ``-action_dim`` entropy per primitive step (SAC).
+        hidden: Width of every hidden layer (two hidden layers everywhere).
+        critic_updates_per_step: Critic/model gradient steps per primitive environment step.
+        actor_every: Primitive steps between actor updates (the actor acts once per decision,
+            so it is updated at the decision rate by default).
+        model_warmup_updates: Model-only gradient steps before temporal recall is trusted.
+        eval_every: Primitive steps between evaluations (0 disables periodic evaluation).
+        eval_episodes: Episodes per evaluation.
+        seed: Seed of torch, numpy and the environment.
+    """
+
+    k: int = 8
+    total_steps: int = 50_000
+    learning_starts: int = 2_000
+    buffer_size: int = 200_000
+    batch_size: int = 256
+    gamma: float = 0.98
+    tau: float = 0.01
+    actor_lr: float = 3e-4
+    critic_lr: float = 1e-3
+    model_lr: float = 1e-3
+    alpha_lr: float = 3e-4
+    init_alpha: float = 0.2
+    autotune_alpha: bool = True
+    hidden: int = 128
+    critic_updates_per_step: float = 0.5
+    actor_every: int = 0
+    model_warmup_updates: int = 200
+    eval_every: int = 5_000
+    eval_episodes: int = 5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        positive = ("k", "total_steps", "buffer_size", "batch_size", "hidden")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"SRLConfig.{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("learning_starts", "eval_every", "eval_episodes", "model_warmup_updates", "actor_every"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"SRLConfig.{name} must be >= 0, got {getattr(self, name)!r}")
+        if not 0.0 < self.gamma <= 1.0:
+            raise ConfigError(f"SRLConfig.gamma must be in (0, 1], got {self.gamma!r}")
+        if not 0.0 < self.tau <= 1.0:
+            raise ConfigError(f"SRLConfig.tau must be in (0, 1], got {self.tau!r}")
+        if self.critic_updates_per_step <= 0:
+            raise ConfigError(
+                f"SRLConfig.critic_updates_per_step must be > 0, got {self.critic_updates_per_step!r}"
+            )
+        for name in ("actor_lr", "critic_lr", "model_lr", "alpha_lr", "init_alpha"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"SRLConfig.{name} must be > 0, got {getattr(self, name)!r}")
+
+    @property
+    def actor_period(self) -> int:
+        """Primitive steps between actor updates (``actor_every`` or, when 0, ``k``)."""
+        return self.actor_every or self.k
+
+    def replace(self, **changes: Any) -> SRLConfig:
+        """Return a copy with ``changes`` applied (and validated).
+
+        Raises:
+            ConfigError: if a name is not a field or a value is invalid.
+        """
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise ConfigError(f"unknown SRLConfig field(s) {unknown}; valid: {sorted(names)}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict (recorded in checkpoints and manifests)."""
+        return dataclasses.asdict(self)

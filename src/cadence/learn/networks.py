@@ -1,0 +1,135 @@
+"""The three SRL networks: sequence actor, primitive dynamics model and twin primitive critic.
+
+SRL (Patel & Siegelmann, "Overcoming Slow Decision Frequencies in Continuous Control", ICLR 2025):
+the actor maps one state to K primitive actions; the model predicts the next state of ONE primitive
+step and the critic scores ONE primitive action. During training the model fills in the states the
+actor never sees ("temporal recall") so each action of the sequence gets its own critic signal; at
+run time only the actor runs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from cadence.learn.errors import ConfigError
+
+LOG_STD_MIN = -5.0
+LOG_STD_MAX = 1.0
+
+
+def mlp(in_dim: int, out_dim: int, hidden: int, layers: int = 2) -> nn.Sequential:
+    """A ``layers``-hidden-layer ReLU perceptron."""
+    mods: list[nn.Module] = []
+    width = in_dim
+    for _ in range(layers):
+        mods += [nn.Linear(width, hidden), nn.ReLU()]
+        width = hidden
+    mods.append(nn.Linear(width, out_dim))
+    return nn.Sequential(*mods)
+
+
+class SequenceActor(nn.Module):
+    """Gaussian actor emitting ``k`` tanh-squashed primitive actions per state.
+
+    The squashing and the affine map onto ``[low, high]`` happen inside the module, so
+    :meth:`forward` (the deterministic policy that is exported to ONNX) returns physical units.
+
+    Args:
+        obs_dim: Observation size.
+        low: Lower action bounds, shape ``(action_dim,)``.
+        high: Upper action bounds, shape ``(action_dim,)``.
+        k: Sequence length.
+        hidden: Hidden width.
+    """
+
+    def __init__(self, obs_dim: int, low: np.ndarray, high: np.ndarray, k: int, hidden: int = 128) -> None:
+        super().__init__()
+        low_t = torch.as_tensor(np.asarray(low, dtype=np.float32)).reshape(-1)
+        high_t = torch.as_tensor(np.asarray(high, dtype=np.float32)).reshape(-1)
+        if low_t.shape != high_t.shape or not bool(torch.all(high_t > low_t)):
+            raise ConfigError(f"action bounds must satisfy high > low elementwise, got {low} / {high}")
+        self.obs_dim = int(obs_dim)
+        self.action_dim = int(low_t.numel())
+        self.k = int(k)
+        self.trunk = mlp(obs_dim, 2 * self.k * self.action_dim, hidden)
+        self.register_buffer("action_scale", (high_t - low_t) / 2.0)
+        self.register_buffer("action_bias", (high_t + low_t) / 2.0)
+
+    def _dist_params(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.trunk(obs).view(-1, self.k, 2, self.action_dim)
+        mean, log_std = out[:, :, 0], out[:, :, 1]
+        log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (torch.tanh(log_std) + 1.0)
+        return mean, log_std
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """Deterministic sequence ``[B, k, action_dim]`` in physical units (the exported graph)."""
+        mean, _ = self._dist_params(obs)
+        return torch.tanh(mean) * self.action_scale + self.action_bias
+
+    def sample(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reparameterised sample.
+
+        Returns:
+            ``(actions [B, k, action_dim]`` in physical units, ``log_prob [B, k])`` — one
+            log-density per primitive action (tanh and scale corrections included).
+        """
+        mean, log_std = self._dist_params(obs)
+        std = log_std.exp()
+        noise = torch.randn_like(mean)
+        pre = mean + std * noise
+        squashed = torch.tanh(pre)
+        log_prob = -0.5 * noise.pow(2) - log_std - 0.5 * math.log(2.0 * math.pi)
+        log_prob = log_prob - torch.log(self.action_scale * (1.0 - squashed.pow(2)) + 1e-6)
+        return squashed * self.action_scale + self.action_bias, log_prob.sum(-1)
+
+
+class DynamicsModel(nn.Module):
+    """Predicts the next observation of one primitive step as ``obs + delta(obs, action)``.
+
+    Inputs are normalised with running statistics that :meth:`update_stats` keeps from the
+    replay buffer, which matters because observation entries (ranges, times, angles) differ in scale.
+    """
+
+    def __init__(self, obs_dim: int, action_dim: int, hidden: int = 128) -> None:
+        super().__init__()
+        self.net = mlp(obs_dim + action_dim, obs_dim, hidden)
+        self.register_buffer("obs_mean", torch.zeros(obs_dim))
+        self.register_buffer("obs_std", torch.ones(obs_dim))
+        self.register_buffer("delta_std", torch.ones(obs_dim))
+
+    def update_stats(self, obs: torch.Tensor, next_obs: torch.Tensor) -> None:
+        """Refresh normalisation from a sample of transitions."""
+        self.obs_mean.copy_(obs.mean(0))
+        self.obs_std.copy_(obs.std(0).clamp_min(1e-3))
+        self.delta_std.copy_((next_obs - obs).std(0).clamp_min(1e-4))
+
+    def forward(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([(obs - self.obs_mean) / self.obs_std, action], dim=-1)
+        return obs + self.net(x) * self.delta_std
+
+    def loss(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+        """Mean squared error of the predicted delta, in units of the delta's spread."""
+        x = torch.cat([(obs - self.obs_mean) / self.obs_std, action], dim=-1)
+        target = (next_obs - obs) / self.delta_std
+        return (self.net(x) - target).pow(2).mean()
+
+
+class TwinCritic(nn.Module):
+    """Two primitive-step Q functions ``Q_i(obs, action)`` (clipped double Q, as in SAC)."""
+
+    def __init__(self, obs_dim: int, action_dim: int, hidden: int = 128) -> None:
+        super().__init__()
+        self.q1 = mlp(obs_dim + action_dim, 1, hidden)
+        self.q2 = mlp(obs_dim + action_dim, 1, hidden)
+
+    def forward(self, obs: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.cat([obs, action], dim=-1)
+        return self.q1(x).squeeze(-1), self.q2(x).squeeze(-1)
+
+    def min_q(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        q1, q2 = self(obs, action)
+        return torch.minimum(q1, q2)

@@ -1,0 +1,138 @@
+"""The SRL training loop — readable top to bottom (cleanrl style).
+
+    env -> SequenceWrapper(k) -> sample a K-sequence from the actor -> play it -> store its K
+    primitive transitions -> model + critic updates per primitive step -> actor update per decision
+
+The loop owns no maths: the updates are :class:`cadence.learn.srl.SRLAgent`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from cadence.learn.buffer import ReplayBuffer
+from cadence.learn.config import SRLConfig
+from cadence.learn.evaluation import EvalResult, evaluate
+from cadence.learn.srl import SRLAgent, UpdateStats
+from cadence.learn.wrappers import SequenceWrapper, check_box_env
+
+
+class CurvePoint(NamedTuple):
+    """One periodic evaluation: primitive steps so far, mean return, success rate."""
+
+    step: int
+    mean_return: float
+    success_rate: float
+
+
+class TrainResult(NamedTuple):
+    """What a run produced."""
+
+    agent: SRLAgent
+    curve: tuple[CurvePoint, ...]
+    last_stats: UpdateStats | None
+
+
+ProgressFn = Callable[[int, dict[str, float]], None]
+EvalFn = Callable[[int, SRLAgent, EvalResult], None]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch and numpy's legacy global generator (SB3 uses it)."""
+    torch.manual_seed(seed)
+    np.random.seed(seed % (2**32))
+
+
+def train_srl(
+    env: gym.Env,
+    config: SRLConfig,
+    eval_env: gym.Env | None = None,
+    on_progress: ProgressFn | None = None,
+    on_eval: EvalFn | None = None,
+) -> TrainResult:
+    """Train an SRL agent on a primitive env.
+
+    Args:
+        env: Primitive env (1-D Box actions), e.g. ``cadence.sim.make("rover-apartment")``.
+        config: Hyper-parameters.
+        eval_env: Env for periodic evaluation at decision interval ``k`` (defaults to none).
+        on_progress: Called after every decision with ``(primitive_steps, metrics)``.
+        on_eval: Called after each evaluation (checkpointing hooks in here).
+
+    Returns:
+        The trained agent and the learning curve.
+    """
+    seed_everything(config.seed)
+    rng = np.random.default_rng(config.seed)
+    space = check_box_env(env)
+    obs_dim = int(env.observation_space.shape[0])
+    agent = SRLAgent(obs_dim, space.low, space.high, config)
+    buffer = ReplayBuffer(obs_dim, space.shape[0], config.buffer_size)
+    seq_env = SequenceWrapper(env, config.k)
+    seq_env.action_space.seed(config.seed)
+
+    curve: list[CurvePoint] = []
+    stats: UpdateStats | None = None
+    obs, _ = seq_env.reset(seed=config.seed)
+    episode_return, episode_returns = 0.0, [0.0]
+    step = critic_debt = model_updates = 0
+    next_eval = config.eval_every if config.eval_every else config.total_steps + 1
+    next_actor = config.learning_starts
+    while step < config.total_steps:
+        # 1. act: one decision, k primitive actions
+        if step < config.learning_starts:
+            seq = seq_env.action_space.sample()
+        else:
+            seq = agent.act(obs, deterministic=False)
+        obs, reward, terminated, truncated, info = seq_env.step(seq)
+        for t in info["transitions"]:
+            buffer.add(t)
+        n = len(info["transitions"])
+        step += n
+        episode_return += reward
+        if terminated or truncated:
+            episode_returns.append(episode_return)
+            obs, _ = seq_env.reset()
+            episode_return = 0.0
+
+        # 2. learn: model + critic at the primitive rate, actor at the decision rate
+        if step >= config.learning_starts and len(buffer) >= config.batch_size:
+            if model_updates == 0:
+                sample = buffer.sample(min(len(buffer), 10_000), rng)
+                agent.model.update_stats(sample.obs, sample.next_obs)
+                for _ in range(config.model_warmup_updates):
+                    agent.update_model(buffer.sample(config.batch_size, rng))
+            critic_debt += n * config.critic_updates_per_step
+            critic_loss = model_loss = 0.0
+            while critic_debt >= 1.0:
+                batch = buffer.sample(config.batch_size, rng)
+                model_loss = agent.update_model(batch)
+                critic_loss = agent.update_critic(batch)
+                model_updates += 1
+                critic_debt -= 1.0
+            while step >= next_actor:
+                agent.update_actor(buffer.sample(config.batch_size, rng).obs)
+                next_actor += config.actor_period
+            stats = UpdateStats(critic_loss, model_loss, agent._last_actor_loss, agent.alpha)
+
+        if on_progress is not None:
+            metrics = {"return": float(np.mean(episode_returns[-10:]))}
+            if stats is not None:
+                metrics |= stats._asdict()
+            on_progress(step, metrics)
+
+        # 3. evaluate at the training interval k
+        if eval_env is not None and step >= next_eval:
+            next_eval += config.eval_every
+            result = evaluate(
+                eval_env, lambda o: agent.act(o, True), config.k, config.eval_episodes, seed=10_000
+            )
+            curve.append(CurvePoint(step, result.mean, result.success_rate))
+            if on_eval is not None:
+                on_eval(step, agent, result)
+    return TrainResult(agent, tuple(curve), stats)

@@ -1,0 +1,131 @@
+"""SRL networks, wrappers, buffer and a short training run that must improve the return."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cadence.learn.buffer import ReplayBuffer
+from cadence.learn.config import SRLConfig
+from cadence.learn.errors import ConfigError, EnvironmentSpecError
+from cadence.learn.evaluation import evaluate, play_interval
+from cadence.learn.networks import SequenceActor
+from cadence.learn.srl import SRLAgent
+from cadence.learn.toy import PointReach
+from cadence.learn.trainer import train_srl
+from cadence.learn.wrappers import ActionRepeat, SequenceWrapper
+
+LOW, HIGH = np.array([-0.5, -2.0]), np.array([1.0, 2.0])
+
+
+def test_actor_outputs_physical_units_within_bounds() -> None:
+    torch.manual_seed(0)
+    actor = SequenceActor(5, LOW, HIGH, k=8, hidden=16)
+    obs = torch.randn(64, 5) * 100.0  # drive tanh into saturation
+    det = actor(obs)
+    sample, logp = actor.sample(obs)
+    assert det.shape == sample.shape == (64, 8, 2)
+    assert logp.shape == (64, 8)
+    for out in (det, sample):
+        assert torch.all(out >= torch.tensor(LOW, dtype=torch.float32) - 1e-5)
+        assert torch.all(out <= torch.tensor(HIGH, dtype=torch.float32) + 1e-5)
+    assert torch.isfinite(logp).all()
+
+
+def test_actor_rejects_bad_bounds() -> None:
+    with pytest.raises(ConfigError, match="high > low"):
+        SequenceActor(3, np.array([1.0]), np.array([0.0]), k=2)
+
+
+def test_config_validation_names_the_field() -> None:
+    with pytest.raises(ConfigError, match="gamma"):
+        SRLConfig(gamma=1.5)
+    with pytest.raises(ConfigError, match="unknown SRLConfig field"):
+        SRLConfig().replace(learning_rate=1.0)
+    assert SRLConfig(k=4).actor_period == 4
+
+
+def test_sequence_wrapper_plays_k_actions_and_reports_transitions() -> None:
+    env = SequenceWrapper(PointReach(horizon=10), k=4)
+    obs, _ = env.reset(seed=3)
+    seq = np.full((4, 1), 1.0, dtype=np.float32)
+    next_obs, reward, terminated, truncated, info = env.step(seq)
+    ts = info["transitions"]
+    assert len(ts) == 4
+    assert np.allclose(ts[0].obs, obs) and np.allclose(ts[-1].next_obs, next_obs)
+    for a, b in zip(ts, ts[1:], strict=False):
+        assert np.allclose(a.next_obs, b.obs)
+    assert np.isclose(next_obs[0], obs[0] - 0.4, atol=1e-5)
+    assert np.isclose(reward, sum(t.reward for t in ts))
+    # the third sequence runs out of episode after 2 of its 4 actions
+    env.step(seq)
+    *_, truncated, info = env.step(seq)
+    assert truncated and len(info["transitions"]) == 2
+    with pytest.raises(EnvironmentSpecError, match="shape"):
+        env.step(np.zeros((3, 1), dtype=np.float32))
+
+
+def test_action_repeat_sums_rewards() -> None:
+    env = ActionRepeat(PointReach(horizon=10), repeat=3)
+    obs, _ = env.reset(seed=0)
+    obs2, reward, *_ = env.step(np.array([0.5], dtype=np.float32))
+    assert np.isclose(obs2[0], obs[0] - 0.15, atol=1e-5)
+    with pytest.raises(EnvironmentSpecError):
+        ActionRepeat(PointReach(), 0)
+
+
+def test_play_interval_truncates_and_holds_last_action() -> None:
+    seq = np.arange(8, dtype=np.float32).reshape(4, 2)
+    assert np.array_equal(play_interval(seq, 2), seq[:2])
+    long = play_interval(seq, 6)
+    assert long.shape == (6, 2) and np.array_equal(long[4:], np.repeat(seq[-1:], 2, axis=0))
+
+
+def test_replay_buffer_ring_and_done_flag() -> None:
+    from cadence.learn.wrappers import Transition
+
+    buf = ReplayBuffer(1, 1, capacity=3)
+    for i in range(5):
+        buf.add(Transition(np.array([i]), np.array([0.0]), float(i), np.array([i + 1]), i == 4, False))
+    assert len(buf) == 3
+    assert sorted(buf.reward.tolist()) == [2.0, 3.0, 4.0]
+    assert buf.done.sum() == 1.0
+    with pytest.raises(ValueError, match="empty"):
+        ReplayBuffer(1, 1, 2).sample(1, np.random.default_rng(0))
+
+
+def test_checkpoint_round_trip() -> None:
+    cfg = SRLConfig(k=2, hidden=8)
+    a, b = (
+        SRLAgent(1, np.array([-1.0]), np.array([1.0]), cfg),
+        SRLAgent(1, np.array([-1.0]), np.array([1.0]), cfg),
+    )
+    b.load_state_dicts(a.state_dicts())
+    x = torch.randn(3, 1)
+    assert torch.equal(a.actor(x), b.actor(x))
+
+
+@pytest.mark.slow
+def test_short_srl_run_improves_return() -> None:
+    torch.set_num_threads(1)
+    cfg = SRLConfig(
+        k=4,
+        total_steps=1_500,
+        learning_starts=300,
+        batch_size=64,
+        hidden=32,
+        gamma=0.9,
+        critic_updates_per_step=1.0,
+        model_warmup_updates=50,
+        eval_every=0,
+        seed=1,
+    )
+    eval_env = PointReach()
+    before = SRLAgent(1, np.array([-1.0]), np.array([1.0]), cfg)
+    torch.manual_seed(1)
+    base = evaluate(eval_env, lambda o: before.act(o, False), 4, 10, seed=123).mean
+    result = train_srl(PointReach(), cfg)
+    after = evaluate(eval_env, lambda o: result.agent.act(o, True), 4, 10, seed=123)
+    assert after.mean > base + 3.0, (base, after.mean)
+    assert after.success_rate >= 0.5
