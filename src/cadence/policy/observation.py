@@ -1,0 +1,320 @@
+"""THE observation builder (DEVELOPERS.md, "Observation"; STYLE.md 4).
+
+One function turns what a robot knows - its odometry, a laser scan as a ``LaserScan`` carries it,
+the route's waypoints, the time left in the subgoal's budget and the last command - into the vector
+a policy sees. The MuJoCo env, the executor ROS node and the bag converter all call it, so training
+and deployment cannot disagree (mujoco_playground's sim2sim player rebuilds its observation by hand;
+that skew is what this module exists to prevent).
+
+Which waypoint is "current" is decided here too, by :class:`WaypointTracker`, so the env and the
+executor advance along a route identically.
+
+ROS-free and MuJoCo-free: numpy and the rover constants only. :meth:`ObservationBuilder.build` is in
+the executor's hot loop, so it works on Python floats and one preallocated buffer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cadence.policy.errors import PolicyError
+from cadence.sim.robot import LIDAR_BEAMS, LIDAR_RANGE, V_MAX, W_MAX
+
+LAYOUT_VERSION = 1
+DIST_CLIP = 5.0  # metres: waypoint distances saturate here (the lidar range)
+TIME_SCALE = 60.0  # seconds: time remaining is divided by this and clipped to [-1, 1]
+WAYPOINT_RADIUS = 0.4  # metres: a waypoint counts as reached inside this radius
+
+
+class ObservationError(PolicyError, ValueError):
+    """An observation input is malformed (wrong shape, non-finite pose, empty route, ...)."""
+
+
+@dataclass(frozen=True)
+class RobotState:
+    """Pose and body velocity as odometry gives them (map frame, SI units)."""
+
+    x: float
+    y: float
+    yaw: float
+    v: float = 0.0
+    omega: float = 0.0
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A planar laser scan, fields as in ``sensor_msgs/LaserScan`` (angles in the robot frame)."""
+
+    ranges: np.ndarray
+    angle_min: float
+    angle_increment: float
+    range_max: float
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The route state: current waypoint, the one after it (the goal when none) and the final goal."""
+
+    current: tuple[float, float]
+    next: tuple[float, float]
+    goal: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class ObservationLayout:
+    """Named slices of the observation vector; serialised into every model manifest.
+
+    Attributes:
+        n_beams: Lidar beams after resampling (evenly over 360 degrees, beam 0 straight ahead).
+        lidar_range: Metres that normalise lidar ranges to [0, 1].
+        dist_clip: Metres at which waypoint distances saturate.
+        time_scale: Seconds that normalise the time remaining.
+        version: Layout version; a model trained on another version is refused.
+    """
+
+    n_beams: int = LIDAR_BEAMS
+    lidar_range: float = LIDAR_RANGE
+    dist_clip: float = DIST_CLIP
+    time_scale: float = TIME_SCALE
+    version: int = LAYOUT_VERSION
+    fields: tuple[tuple[str, int], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.n_beams < 4 or self.lidar_range <= 0 or self.dist_clip <= 0 or self.time_scale <= 0:
+            raise ObservationError(f"invalid observation layout {self!r}")
+        fields = (
+            ("waypoint", 3),  # cos(bearing), sin(bearing), distance / dist_clip
+            ("next_waypoint", 3),
+            ("goal", 3),
+            ("velocity", 2),  # v / V_MAX, omega / W_MAX
+            ("lidar", self.n_beams),  # range / lidar_range in [0, 1]
+            ("time_remaining", 1),  # seconds / time_scale, clipped to [-1, 1]
+            ("last_command", 2),  # v / V_MAX, omega / W_MAX
+        )
+        object.__setattr__(self, "fields", fields)
+
+    @property
+    def obs_dim(self) -> int:
+        return sum(n for _, n in self.fields)
+
+    @property
+    def slices(self) -> dict[str, slice]:
+        out, start = {}, 0
+        for name, n in self.fields:
+            out[name] = slice(start, start + n)
+            start += n
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description (the manifest's ``observation`` block)."""
+        return {
+            "version": self.version,
+            "obs_dim": self.obs_dim,
+            "n_beams": self.n_beams,
+            "lidar_range": self.lidar_range,
+            "dist_clip": self.dist_clip,
+            "time_scale": self.time_scale,
+            "fields": [
+                {"name": n, "start": s.start, "size": s.stop - s.start} for n, s in self.slices.items()
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ObservationLayout:
+        """Rebuild a layout from :meth:`to_dict` output and check it is self-consistent.
+
+        Raises:
+            ObservationError: naming the field that does not match.
+        """
+        if not isinstance(data, dict):
+            raise ObservationError(f"observation layout must be a mapping, got {type(data).__name__}")
+        try:
+            layout = cls(
+                n_beams=int(data["n_beams"]),
+                lidar_range=float(data["lidar_range"]),
+                dist_clip=float(data["dist_clip"]),
+                time_scale=float(data["time_scale"]),
+                version=int(data["version"]),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise ObservationError(f"observation layout: missing or bad key {err}") from err
+        if layout.to_dict() != data:
+            raise ObservationError(f"observation layout {data!r} is not consistent with {layout.to_dict()!r}")
+        return layout
+
+    def mismatch(self, other: dict[str, Any]) -> str | None:
+        """Why a manifest's layout differs from this one (None when identical)."""
+        mine = self.to_dict()
+        for key in sorted(set(mine) | set(other)):
+            if mine.get(key) != other.get(key):
+                return (
+                    f"observation.{key}: model has {other.get(key)!r}, this build expects {mine.get(key)!r}"
+                )
+        return None
+
+
+DEFAULT_LAYOUT = ObservationLayout()
+obs_dim = DEFAULT_LAYOUT.obs_dim
+
+
+class WaypointTracker:
+    """Which waypoint of a route is current; shared by the env and the executor.
+
+    The current waypoint advances when the robot is within ``radius`` of it, or when the robot is
+    closer to the following waypoint than the current one is (it has passed the current one, so
+    turning back to it would be wrong). The last waypoint (the goal) is never passed.
+    """
+
+    def __init__(self, waypoints: Sequence[Sequence[float]], radius: float = WAYPOINT_RADIUS) -> None:
+        if radius <= 0:
+            raise ObservationError(f"waypoint radius must be positive, got {radius}")
+        self.radius = radius
+        self.reset(waypoints)
+
+    def reset(self, waypoints: Sequence[Sequence[float]]) -> None:
+        """Start a new route (index 0)."""
+        pts = [(float(p[0]), float(p[1])) for p in waypoints]
+        if not pts:
+            raise ObservationError("a route needs at least one waypoint")
+        if not all(math.isfinite(c) for p in pts for c in p):
+            raise ObservationError(f"waypoints must be finite, got {pts}")
+        self.waypoints = pts
+        self.index = 0
+        self._seg = [math.dist(a, b) for a, b in itertools.pairwise(pts)]
+
+    @property
+    def done(self) -> bool:
+        """Whether the current waypoint is the last one."""
+        return self.index == len(self.waypoints) - 1
+
+    def update(self, x: float, y: float) -> int:
+        """Advance past every waypoint the robot at (x, y) has reached; return the current index."""
+        pts, last = self.waypoints, len(self.waypoints) - 1
+        while self.index < last:
+            cx, cy = pts[self.index]
+            nx_, ny_ = pts[self.index + 1]
+            if (
+                math.hypot(cx - x, cy - y) < self.radius
+                or math.hypot(nx_ - x, ny_ - y) < self._seg[self.index]
+            ):
+                self.index += 1
+            else:
+                break
+        return self.index
+
+    def remaining_length(self, x: float, y: float) -> float:
+        """Path length from (x, y) through the current waypoint to the goal (the progress measure)."""
+        cx, cy = self.waypoints[self.index]
+        return math.hypot(cx - x, cy - y) + sum(self._seg[self.index :])
+
+    def targets(self) -> Targets:
+        """The current waypoint, the one after it and the goal."""
+        pts, i = self.waypoints, self.index
+        return Targets(pts[i], pts[min(i + 1, len(pts) - 1)], pts[-1])
+
+
+class ObservationBuilder:
+    """Builds observation vectors for one :class:`ObservationLayout`.
+
+    Example:
+        >>> builder = ObservationBuilder()
+        >>> tracker = WaypointTracker([(2.0, 0.0), (2.0, 2.0)])
+        >>> scan = Scan(np.full(36, 5.0), 0.0, 2 * math.pi / 36, 5.0)
+        >>> builder.build(RobotState(0.0, 0.0, 0.0), scan, tracker.targets(), 30.0, (0.0, 0.0)).shape
+        (50,)
+    """
+
+    def __init__(self, layout: ObservationLayout = DEFAULT_LAYOUT) -> None:
+        self.layout = layout
+        self.obs_dim = layout.obs_dim
+        sl = layout.slices
+        self._lidar = sl["lidar"]
+        self._head = slice(0, sl["velocity"].stop)  # waypoint, next, goal, velocity: 11 floats
+        self._tail = slice(sl["time_remaining"].start, sl["last_command"].stop)
+        self._resample_cache: dict[tuple[int, float, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def build(
+        self,
+        state: RobotState,
+        scan: Scan,
+        targets: Targets,
+        time_remaining: float,
+        last_command: tuple[float, float],
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """One observation vector (float32, shape ``(obs_dim,)``).
+
+        Args:
+            state: Robot pose and body velocity.
+            scan: Laser ranges; resampled to the layout's beams by minimum per sector.
+            targets: From :meth:`WaypointTracker.targets`.
+            time_remaining: Seconds left in the subgoal's time budget (negative when overdue).
+            last_command: The (v, omega) command most recently sent.
+            out: Optional float32 buffer of shape ``(obs_dim,)`` to fill (avoids an allocation).
+
+        Raises:
+            ObservationError: for a non-finite pose or a scan whose shape does not fit its fields.
+        """
+        x, y, yaw = state.x, state.y, state.yaw
+        if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(yaw)):
+            raise ObservationError(f"robot pose must be finite, got ({x}, {y}, {yaw})")
+        o = np.empty(self.obs_dim, np.float32) if out is None else out
+        c, s, clip = math.cos(yaw), math.sin(yaw), self.layout.dist_clip
+        head: list[float] = []
+        for wx, wy in (targets.current, targets.next, targets.goal):
+            dx, dy = wx - x, wy - y
+            lx, ly = c * dx + s * dy, c * dy - s * dx
+            d = math.hypot(lx, ly)
+            if d > 1e-9:
+                head += (lx / d, ly / d, min(d, clip) / clip)
+            else:
+                head += (1.0, 0.0, 0.0)
+        head += (state.v / V_MAX, state.omega / W_MAX)
+        o[self._head] = head
+        self._fill_lidar(scan, o[self._lidar])
+        t = time_remaining / self.layout.time_scale
+        o[self._tail] = (min(max(t, -1.0), 1.0), last_command[0] / V_MAX, last_command[1] / W_MAX)
+        return o
+
+    def _fill_lidar(self, scan: Scan, dst: np.ndarray) -> None:
+        ranges = scan.ranges
+        if ranges.ndim != 1 or ranges.shape[0] == 0:
+            raise ObservationError(f"scan ranges must be a non-empty 1-D array, got shape {ranges.shape}")
+        n, rmax = ranges.shape[0], self.layout.lidar_range
+        key = (n, scan.angle_min, scan.angle_increment)
+        plan = self._resample_cache.get(key)
+        if plan is None:
+            plan = self._resample_cache[key] = self._resample_plan(n, scan.angle_min, scan.angle_increment)
+        order, starts, sectors = plan
+        # NaN (invalid) and inf (no return) read as "nothing within range": fmin ignores NaN.
+        limit = min(rmax, scan.range_max) if scan.range_max > 0 else rmax
+        if sectors is None:  # the scan already has the builder's beams, in order
+            np.fmin(ranges, limit, out=dst, casting="unsafe")
+        else:
+            dst.fill(limit)
+            pooled = np.minimum.reduceat(np.fmin(ranges[order], limit), starts)
+            dst[sectors] = pooled
+        np.maximum(dst, 0.0, out=dst)
+        dst *= 1.0 / rmax
+
+    def _resample_plan(
+        self, n: int, angle_min: float, angle_increment: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Map scan rays to builder sectors (sector j is centred on angle 2*pi*j/n_beams)."""
+        if not (math.isfinite(angle_min) and math.isfinite(angle_increment)):
+            raise ObservationError(f"scan angles must be finite, got {angle_min}, {angle_increment}")
+        width = 2.0 * math.pi / self.layout.n_beams
+        angles = angle_min + angle_increment * np.arange(n)
+        sector = np.round(angles / width).astype(np.int64) % self.layout.n_beams
+        if n == self.layout.n_beams and np.array_equal(sector, np.arange(n)):
+            return np.arange(n), np.arange(n), None
+        order = np.argsort(sector, kind="stable")
+        sorted_sec = sector[order]
+        starts = np.flatnonzero(np.r_[True, sorted_sec[1:] != sorted_sec[:-1]])
+        return order, starts, sorted_sec[starts]
