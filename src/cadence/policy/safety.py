@@ -1,0 +1,175 @@
+"""The safety filter between the policy and the robot (issue 4; cf. Nav2's velocity smoother and
+collision monitor, ros2_control's command timeouts).
+
+Every control step, the command about to be sent passes through :meth:`SafetyFilter.filter`:
+
+1. **hold** (zero velocity, immediately — not ramped, like a ros2_control command timeout) when
+   the newest observation is older than ``obs_timeout``, when it contained NaN/Inf, or when the
+   command itself is NaN/Inf. Each cause has its own counter. Because the check runs every control
+   step, a stale observation stops the robot within one control period of the timeout;
+2. **clamp** to ``[v_min, v_max] x [-omega_max, omega_max]``;
+3. **acceleration limits**: ``|dv| <= max_accel * control_dt`` and
+   ``|domega| <= max_alpha * control_dt`` relative to the previous output.
+
+It works on Python floats (no numpy temporaries) because it runs at the control rate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from cadence.policy.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class SafetyConfig:
+    """Safety-filter limits (SI units). Defaults: the rover's limits from ``cadence.sim.robot``.
+
+    Attributes:
+        v_min, v_max: Forward speed limits (m/s); ``v_min <= 0 <= v_max``.
+        omega_max: Yaw-rate limit (rad/s), symmetric.
+        max_accel: Linear acceleration limit (m/s^2).
+        max_alpha: Angular acceleration limit (rad/s^2).
+        obs_timeout: Seconds after which an observation is stale.
+        control_dt: Control period (s).
+    """
+
+    v_min: float = -0.5
+    v_max: float = 1.0
+    omega_max: float = 2.0
+    max_accel: float = 2.0
+    max_alpha: float = 8.0
+    obs_timeout: float = 0.25
+    control_dt: float = 0.05
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ConfigError(f"safety.{f.name} must be a finite number, got {value!r}")
+        if self.v_min > 0:
+            raise ConfigError(f"safety.v_min must be <= 0 (zero must be a valid command), got {self.v_min}")
+        for name in ("v_max", "omega_max", "max_accel", "max_alpha", "obs_timeout", "control_dt"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"safety.{name} must be > 0, got {getattr(self, name)}")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SafetyConfig:
+        """Build from a mapping (YAML parameters); unknown keys are refused, naming them."""
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"safety config must be a mapping, got {type(data).__name__}")
+        valid = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - valid)
+        if unknown:
+            raise ConfigError(f"safety config: unknown key(s) {unknown}; valid: {sorted(valid)}")
+        return cls(**data)
+
+    @classmethod
+    def for_robot(cls, **overrides: Any) -> SafetyConfig:
+        """Limits from ``cadence.sim.robot`` (the one source of the rover's limits), with overrides."""
+        from cadence.sim import robot
+
+        base = {
+            "v_min": robot.V_MIN,
+            "v_max": robot.V_MAX,
+            "omega_max": robot.W_MAX,
+            "control_dt": robot.CONTROL_DT,
+        }
+        return cls.from_dict({**base, **overrides})
+
+
+class Command(NamedTuple):
+    """A filtered command and why it differs from the request (``reason`` empty when it passed)."""
+
+    v: float
+    omega: float
+    held: bool = False
+    reason: str = ""
+
+
+class SafetyCounters(NamedTuple):
+    """Diagnostics snapshot (publish on ``/diagnostics``)."""
+
+    steps: int
+    holds: int
+    nan_obs: int
+    nan_output: int
+    stale_obs: int
+    clamped: int
+    accel_limited: int
+    consecutive_holds: int
+
+
+HOLD_STALE = "stale observation"
+HOLD_NAN_OBS = "non-finite observation"
+HOLD_NAN_OUTPUT = "non-finite command"
+HOLD_NO_OBS = "no observation yet"
+
+
+class SafetyFilter:
+    """Stateful filter; one per robot. See the module docstring for the order of the checks."""
+
+    def __init__(self, config: SafetyConfig | None = None) -> None:
+        self.config = config or SafetyConfig()
+        c = self.config
+        self._dv, self._dw = c.max_accel * c.control_dt, c.max_alpha * c.control_dt
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the last observation and output (the robot is at rest); counters to zero."""
+        self._obs_time: float | None = None
+        self._obs_ok = False
+        self._v = self._w = 0.0
+        self._n = {f: 0 for f in SafetyCounters._fields}
+
+    def observe(self, obs: np.ndarray, stamp: float) -> bool:
+        """Record a new observation's time stamp and whether it is finite. Returns finiteness.
+
+        ``obs.sum()`` is finite iff every entry is, for observations far below float32 overflow
+        (the builder's are normalised to about [-1, 1]); one reduction instead of ``isfinite().all()``.
+        """
+        ok = math.isfinite(float(np.sum(obs)))
+        self._obs_time, self._obs_ok = stamp, ok
+        return ok
+
+    def filter(self, v: float, omega: float, now: float) -> Command:
+        """Filter one command at time ``now`` (same clock as the observation stamps)."""
+        n = self._n
+        n["steps"] += 1
+        reason = ""
+        if self._obs_time is None:
+            reason = HOLD_NO_OBS
+        elif now - self._obs_time > self.config.obs_timeout:
+            reason, n["stale_obs"] = HOLD_STALE, n["stale_obs"] + 1
+        elif not self._obs_ok:
+            reason, n["nan_obs"] = HOLD_NAN_OBS, n["nan_obs"] + 1
+        elif not (math.isfinite(v) and math.isfinite(omega)):
+            reason, n["nan_output"] = HOLD_NAN_OUTPUT, n["nan_output"] + 1
+        if reason:
+            n["holds"] += 1
+            n["consecutive_holds"] += 1
+            self._v = self._w = 0.0
+            return Command(0.0, 0.0, True, reason)
+        n["consecutive_holds"] = 0
+        c = self.config
+        cv = min(max(v, c.v_min), c.v_max)
+        cw = min(max(omega, -c.omega_max), c.omega_max)
+        if cv != v or cw != omega:
+            n["clamped"] += 1
+            reason = "clamped"
+        lv = min(max(cv, self._v - self._dv), self._v + self._dv)
+        lw = min(max(cw, self._w - self._dw), self._w + self._dw)
+        if lv != cv or lw != cw:
+            n["accel_limited"] += 1
+            reason = "accel limited" if not reason else reason + ", accel limited"
+        self._v, self._w = lv, lw
+        return Command(lv, lw, False, reason)
+
+    @property
+    def counters(self) -> SafetyCounters:
+        return SafetyCounters(**self._n)
