@@ -151,11 +151,9 @@ class ObservationLayout:
     def mismatch(self, other: dict[str, Any]) -> str | None:
         """Why a manifest's layout differs from this one (None when identical)."""
         mine = self.to_dict()
-        for key in sorted(set(mine) | set(other)):
+        for key in [*mine, *sorted(set(other) - set(mine))]:  # scalars first, the long field list last
             if mine.get(key) != other.get(key):
-                return (
-                    f"observation.{key}: model has {other.get(key)!r}, this build expects {mine.get(key)!r}"
-                )
+                return f"observation.{key}: model has {other.get(key)!r}, this build expects {mine.get(key)!r}"
         return None
 
 

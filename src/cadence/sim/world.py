@@ -216,5 +216,6 @@ class Lidar:
             self.max_range,
         )
         r = self.ranges
-        np.copyto(r, self.max_range, where=r < 0)  # -1: no geom within the cutoff
+        np.copyto(r, self.max_range, where=r < 0)  # -1: no geom hit
+        np.minimum(r, self.max_range, out=r)  # the cutoff culls by bounding volume, not by distance
         return r
