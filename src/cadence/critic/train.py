@@ -1,0 +1,218 @@
+"""Train the learned pairwise critic in torch and export it to ONNX + manifest (issue 6).
+
+``train_critic(config) -> path`` is the entry point behind ``cadence train --algo critic``: it
+collects episodes (MuJoCo rollouts by default, see :mod:`cadence.critic.rollouts`), builds VLAC pairs
+(:mod:`cadence.critic.pairs`), fits a small MLP with a tanh progress head and a done head, and
+exports one ONNX file whose manifest (``kind: critic``) records the scenes, the feature layout,
+a golden input/output pair and the held-out metrics. torch is imported only here, never by the
+runtime (:mod:`cadence.critic.learned`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cadence.critic.episodes import Episode, random_episodes
+from cadence.critic.errors import CriticModelError, TaskError
+from cadence.critic.features import feature_dim
+from cadence.critic.pairs import make_pairs
+
+LOG = logging.getLogger(__name__)
+SOURCES = ("sim", "kinematic")
+INPUT_NAME = "pair"
+OUTPUTS = ("delta", "done")
+OPSET = 17
+
+
+@dataclass(frozen=True)
+class CriticTrainConfig:
+    """Hyper-parameters of one critic training run (one typed dataclass, cleanrl style).
+
+    Attributes:
+        out: Destination ``.onnx`` (the manifest goes beside it).
+        scenes: Scenes to train on (the model is only valid in these).
+        source: ``sim`` (MuJoCo rollouts) or ``kinematic`` (geometry-only, for tests and quick runs).
+        episodes_per_scene: Training episodes per scene.
+        pairs_per_episode: Pairs of each kind per episode.
+        hidden: Width of the two hidden layers.
+        epochs: Passes over the pairs.
+        batch_size: Minibatch size.
+        lr: Adam learning rate.
+        done_weight: Weight of the done head's loss.
+        seed: Seed of episodes, pairs and weights.
+        threads: torch intra-op threads (1: tiny nets train fastest single-threaded on a shared CPU).
+        metrics: Held-out figures to record in the manifest.
+    """
+
+    out: str = "models/progress_critic.onnx"
+    scenes: tuple[str, ...] = ("apartment",)
+    source: str = "sim"
+    episodes_per_scene: int = 200
+    pairs_per_episode: int = 64
+    hidden: int = 128
+    epochs: int = 30
+    batch_size: int = 512
+    lr: float = 2e-3
+    done_weight: float = 0.5
+    seed: int = 0
+    threads: int = 1
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise TaskError(f"unknown episode source {self.source!r}; sources: {', '.join(SOURCES)}")
+        if not self.scenes:
+            raise TaskError("CriticTrainConfig.scenes must name at least one scene")
+        for name in ("episodes_per_scene", "pairs_per_episode", "hidden", "epochs", "batch_size", "threads"):
+            if int(getattr(self, name)) < 1:
+                raise TaskError(f"CriticTrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if not str(self.out).endswith(".onnx"):
+            raise TaskError(f"CriticTrainConfig.out must end in .onnx, got {self.out!r}")
+
+
+def collect_episodes(config: CriticTrainConfig, scenes: dict[str, object], seed: int) -> list[Episode]:
+    """Episodes for every scene from the configured source."""
+    episodes: list[Episode] = []
+    for k, (name, scene) in enumerate(scenes.items()):
+        if config.source == "kinematic":
+            episodes += random_episodes(scene, config.episodes_per_scene, seed + 1000 * k)
+        else:
+            from cadence.critic.rollouts import sim_episodes
+
+            episodes += sim_episodes(name, config.episodes_per_scene, seed + 1000 * k)
+    return episodes
+
+
+def build_net(in_dim: int, hidden: int) -> Any:
+    """The pairwise critic network: MLP trunk, tanh progress head, sigmoid done head."""
+    import torch
+    from torch import nn
+
+    class PairCritic(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.trunk = nn.Sequential(
+                nn.Linear(in_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU()
+            )
+            self.head = nn.Linear(hidden, 2)
+
+        def forward(self, pair: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            out = self.head(self.trunk(pair))
+            return torch.tanh(out[:, 0]), torch.sigmoid(out[:, 1])
+
+    return PairCritic()
+
+
+def fit(config: CriticTrainConfig, episodes: list[Episode], scenes: dict[str, object]) -> Any:
+    """Fit the network on VLAC pairs from `episodes`; returns the torch module (eval mode)."""
+    import torch
+
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(config.threads)
+    batch = make_pairs(episodes, scenes, config.pairs_per_episode, config.seed)
+    net = build_net(feature_dim(len(scenes)), config.hidden)
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
+    rows = torch.from_numpy(batch.rows)
+    delta = torch.from_numpy(batch.delta)
+    done = torch.from_numpy(batch.done)
+    gen = torch.Generator().manual_seed(config.seed)
+    # Done frames are a few per episode: weight them up to balance the done head's classes.
+    positives = float(done.sum())
+    pos_weight = min(max((len(batch) - positives) / max(positives, 1.0), 1.0), 20.0)
+    for epoch in range(config.epochs):
+        perm = torch.randperm(len(batch), generator=gen)
+        total = 0.0
+        for start in range(0, len(batch), config.batch_size):
+            idx = perm[start : start + config.batch_size]
+            pred_delta, pred_done = net(rows[idx])
+            loss = torch.nn.functional.mse_loss(pred_delta, delta[idx])
+            weight = 1.0 + (pos_weight - 1.0) * done[idx]
+            loss = loss + config.done_weight * torch.nn.functional.binary_cross_entropy(
+                pred_done.clamp(1e-6, 1 - 1e-6), done[idx], weight=weight
+            )
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+        sched.step()
+        LOG.info("critic epoch %d/%d loss %.5f", epoch + 1, config.epochs, total / len(batch))
+    return net.eval()
+
+
+def export_critic(net: Any, config: CriticTrainConfig, metrics: dict[str, Any] | None = None) -> Path:
+    """Export `net` to ``config.out`` (single-file ONNX) and write the manifest beside it.
+
+    Raises:
+        CriticModelError: when the export fails or ONNX Runtime disagrees with torch.
+    """
+    import io
+
+    import torch
+
+    from cadence.policy.manifest import (
+        FORMAT_VERSION,
+        Golden,
+        Manifest,
+        OnnxFile,
+        TensorSpec,
+        manifest_path_for,
+        sha256_file,
+        write_atomic,
+    )
+    from cadence.policy.model import load_model
+
+    out = Path(config.out)
+    dim = feature_dim(len(config.scenes))
+    golden_in = np.random.default_rng(config.seed).uniform(-1, 1, (4, dim)).astype(np.float32)
+    with torch.inference_mode():
+        golden_out = [t.numpy() for t in net(torch.from_numpy(golden_in))]
+    buf = io.BytesIO()
+    try:
+        torch.onnx.export(
+            net,
+            (torch.zeros(1, dim),),
+            buf,
+            input_names=[INPUT_NAME],
+            output_names=list(OUTPUTS),
+            dynamic_axes={INPUT_NAME: {0: "batch"}, **{o: {0: "batch"} for o in OUTPUTS}},
+            opset_version=OPSET,
+            dynamo=False,  # onnxscript (dynamo's dependency) is not installed
+        )
+    except Exception as err:  # torch.onnx raises many unrelated types
+        raise CriticModelError(f"torch.onnx.export of the critic failed: {err}") from err
+    manifest = Manifest(
+        name=out.stem,
+        onnx=OnnxFile(out.name, "0" * 64, OPSET),
+        inputs=(TensorSpec(INPUT_NAME, ("batch", dim)),),
+        outputs=tuple(TensorSpec(o, ("batch",)) for o in OUTPUTS),
+        observation={"kind": "pose_pair", "version": 1, "feature_dim": dim, "scenes": list(config.scenes)},
+        golden=Golden(
+            {INPUT_NAME: golden_in.tolist()},
+            {o: g.tolist() for o, g in zip(OUTPUTS, golden_out, strict=True)},
+        ),
+        kind="critic",
+        metrics=dict(metrics or {}),
+        lineage={k: v for k, v in asdict(config).items() if k != "metrics"} | {"scenes": list(config.scenes)},
+        format_version=FORMAT_VERSION,
+    )
+    write_atomic(out, buf.getvalue())
+    manifest = Manifest(**{**manifest.__dict__, "onnx": OnnxFile(out.name, sha256_file(out), OPSET)})
+    manifest.write(manifest_path_for(out))
+    load_model(out)  # the runtime's own checks: sha256, structure, I/O, golden replay
+    return out
+
+
+def train_critic(config: CriticTrainConfig) -> Path:
+    """Collect episodes, fit, export. Returns the ONNX path (manifest beside it)."""
+    from cadence.planner.scene import load_scene
+
+    scenes = {name: load_scene(name) for name in config.scenes}
+    episodes = collect_episodes(config, scenes, config.seed)
+    net = fit(config, episodes, scenes)
+    return export_critic(net, config, config.metrics)
