@@ -9,6 +9,7 @@ numpy — never torch: the robot only needs those.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -16,8 +17,10 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from cadence.policy.errors import ModelRejected, PolicyError
+from cadence.policy.fastpath import NumpyGraph, Unsupported
 from cadence.policy.manifest import Manifest
-from cadence.policy.model import LoadedModel, load_model
+from cadence.policy.model import LoadedModel, golden_feeds, load_model
+from cadence.policy.providers import CPU
 
 LOG = logging.getLogger(__name__)
 
@@ -51,15 +54,26 @@ def check_policy_io(manifest: Manifest, name: str) -> None:
         )
 
 
+BACKENDS = ("auto", "onnxruntime", "numpy")
+
+
 class OnnxPolicy:
     """A verified ONNX policy on the best available execution provider.
 
-    ``act`` is tuned for batch 1: the input name, output names and a run-options object are
-    prepared once, and the session runs with one intra-op thread (see
-    :func:`cadence.policy.providers.session_options`).
+    ``act`` is tuned for batch 1: on the CPU provider, batch-1 calls run through an io binding
+    to preallocated buffers (so ``act`` is not reentrant: one instance per thread), the session
+    runs with one intra-op thread (see :func:`cadence.policy.providers.session_options`), and a
+    compiled numpy executor of the same graph (:mod:`cadence.policy.fastpath`) is used instead
+    when it reproduces ONNX Runtime's outputs and is measured faster at load (``backend="auto"``).
+
+    Args:
+        loaded: The verified model.
+        backend: ``"auto"``, ``"onnxruntime"`` or ``"numpy"`` (the latter still verified).
     """
 
-    def __init__(self, loaded: LoadedModel) -> None:
+    def __init__(self, loaded: LoadedModel, backend: str = "auto") -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
         check_policy_io(loaded.manifest, loaded.path.name)
         self._loaded = loaded
         self.manifest = loaded.manifest
@@ -67,9 +81,64 @@ class OnnxPolicy:
         self.path = loaded.path
         self.obs_dim = loaded.manifest.obs_dim
         self.k = loaded.manifest.action.k  # type: ignore[union-attr]
-        self._run = loaded.session.run
         self._in = loaded.manifest.inputs[0].name
         self._out = [loaded.manifest.outputs[0].name]
+        self.backend = "onnxruntime"
+        self._io: Any = None
+        if loaded.provider == CPU:
+            self._bind_batch1()
+        self._forward = self._ort_forward
+        if backend != "onnxruntime" and loaded.provider == CPU:
+            self._select_numpy(backend == "numpy")
+
+    def _bind_batch1(self) -> None:
+        """Bind preallocated batch-1 input/output buffers once (io binding: no per-call OrtValues)."""
+        session = self._loaded.session
+        shape = self.manifest.outputs[0].shape
+        self._x1 = np.zeros((1, self.obs_dim), np.float32)
+        self._y1 = np.zeros((1, *shape[1:]), np.float32)
+        self._io = session.io_binding()
+        self._io.bind_input(self._in, "cpu", 0, np.float32, list(self._x1.shape), self._x1.ctypes.data)
+        self._io.bind_output(self._out[0], "cpu", 0, np.float32, list(self._y1.shape), self._y1.ctypes.data)
+        self._run_bound = session.run_with_iobinding
+
+    def _ort_forward(self, obs: np.ndarray) -> np.ndarray:
+        if obs.shape[0] == 1 and self._io is not None:
+            self._x1[:] = obs
+            self._run_bound(self._io)
+            return self._y1.copy()
+        return self._loaded.session.run(self._out, {self._in: obs})[0]
+
+    def _select_numpy(self, forced: bool) -> None:
+        try:
+            graph = NumpyGraph(self._loaded.proto)
+        except Unsupported as err:
+            if forced:
+                raise
+            LOG.info("numpy fast path not used for %s: %s", self.path.name, err)
+            return
+        rng = np.random.default_rng(0)
+        probes = [golden_feeds(self.manifest)[self._in]]
+        probes += [rng.standard_normal((b, self.obs_dim)).astype(np.float32) for b in (1, 1, 3, 64)]
+        for obs in probes:
+            want, got = self._ort_forward(obs), graph.run(obs)
+            if (
+                got.shape != want.shape
+                or got.dtype != want.dtype
+                or not np.allclose(got, want, rtol=1e-5, atol=1e-6)
+            ):
+                raise ModelRejected(f"{self.path.name}: the numpy executor disagrees with ONNX Runtime")
+        t_ort = _median_us(self._ort_forward, probes[1])
+        t_np = _median_us(graph.run, probes[1])
+        if forced or t_np < t_ort:
+            self.backend, self._forward = "numpy", graph.run
+        LOG.info(
+            "%s: batch-1 median onnxruntime %.1f us, numpy %.1f us -> %s",
+            self.path.name,
+            t_ort,
+            t_np,
+            self.backend,
+        )
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Run the policy.
@@ -84,18 +153,35 @@ class OnnxPolicy:
         Raises:
             PolicyError: the observation has the wrong width or rank.
         """
-        obs = np.asarray(obs, dtype=np.float32)
+        if obs.__class__ is not np.ndarray or obs.dtype != np.float32:
+            obs = np.asarray(obs, dtype=np.float32)
         if obs.ndim == 1:
             obs = obs[None, :]
         if obs.ndim != 2 or obs.shape[1] != self.obs_dim:
             raise PolicyError(f"observation must be [B, {self.obs_dim}], got {list(obs.shape)}")
-        return self._run(self._out, {self._in: obs})[0]
+        return self._forward(obs)
 
     def __repr__(self) -> str:
-        return f"OnnxPolicy({self.path.name}, provider={self.provider}, obs_dim={self.obs_dim}, k={self.k})"
+        return (
+            f"OnnxPolicy({self.path.name}, provider={self.provider}, backend={self.backend}, "
+            f"obs_dim={self.obs_dim}, k={self.k})"
+        )
 
 
-def load_policy(path: str | Path, providers: Sequence[str] | None = None, **kwargs: Any) -> Policy:
+def _median_us(fn: Any, obs: np.ndarray, n: int = 300) -> float:
+    for _ in range(20):
+        fn(obs)
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter_ns()
+        fn(obs)
+        times.append(time.perf_counter_ns() - t0)
+    return float(np.median(times)) / 1e3
+
+
+def load_policy(
+    path: str | Path, providers: Sequence[str] | None = None, backend: str = "auto", **kwargs: Any
+) -> Policy:
     """Load a policy by path or registered name.
 
     Args:
@@ -103,6 +189,8 @@ def load_policy(path: str | Path, providers: Sequence[str] | None = None, **kwar
             go-to-waypoint controller (:class:`cadence.policy.backup.BackupPolicy`).
         providers: Execution providers in order of preference (``"tensorrt"``, ``"cuda"``, ``"cpu"``
             or full onnxruntime names); default TensorRT, CUDA, CPU — whichever is available.
+        backend: ``"auto"`` (numpy fast path on CPU when verified equal and faster), ``"onnxruntime"``
+            or ``"numpy"``.
         **kwargs: Passed to the registered builtin (e.g. ``layout=`` for ``"backup"``).
 
     Raises:
@@ -112,7 +200,7 @@ def load_policy(path: str | Path, providers: Sequence[str] | None = None, **kwar
         return BUILTIN_POLICIES[str(path)](**kwargs)
     if kwargs:
         raise TypeError(f"unexpected arguments for an ONNX policy: {sorted(kwargs)}")
-    policy = OnnxPolicy(load_model(path, providers))
+    policy = OnnxPolicy(load_model(path, providers), backend=backend)
     LOG.info("loaded %r", policy)
     return policy
 

@@ -1,0 +1,95 @@
+"""The numpy executor of small ONNX graphs equals ONNX Runtime; batch-1 buffers never leak."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from onnx import TensorProto, helper
+
+from cadence.learn.export import export_policy
+from cadence.learn.networks import SequenceActor
+from cadence.policy.fastpath import NumpyGraph, Unsupported
+from cadence.policy.runtime import OnnxPolicy, load_policy
+
+OBS_DIM, K = 10, 3
+
+
+@pytest.fixture(scope="module")
+def actor_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SRL actor architecture (Gemm/Relu trunk, Reshape, Gather, Tanh, Mul, Add)."""
+    torch.manual_seed(3)
+    actor = SequenceActor(OBS_DIM, np.array([-0.5, -2.0]), np.array([1.0, 2.0]), K, hidden=32)
+    path = tmp_path_factory.mktemp("fast") / "actor.onnx"
+    export_policy(
+        actor,
+        {"obs_dim": OBS_DIM},
+        K,
+        path,
+        action_names=("v", "omega"),
+        action_low=(-0.5, -2.0),
+        action_high=(1.0, 2.0),
+        control_dt=0.05,
+    )
+    return path
+
+
+@pytest.mark.parametrize("batch", [1, 2, 33])
+def test_numpy_equals_onnxruntime(actor_path: Path, batch: int) -> None:
+    ort_policy = load_policy(actor_path, backend="onnxruntime")
+    np_policy = load_policy(actor_path, backend="numpy")
+    assert isinstance(np_policy, OnnxPolicy) and np_policy.backend == "numpy"
+    assert isinstance(ort_policy, OnnxPolicy) and ort_policy.backend == "onnxruntime"
+    obs = np.random.default_rng(batch).standard_normal((batch, OBS_DIM)).astype(np.float32) * 3
+    want = ort_policy.act(obs)
+    got = np_policy.act(obs)
+    assert got.shape == want.shape == (batch, K, 2) and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "numpy", "auto"])
+def test_batch1_results_are_not_overwritten_by_the_next_call(actor_path: Path, backend: str) -> None:
+    policy = load_policy(actor_path, backend=backend)
+    a = np.ones((1, OBS_DIM), np.float32)
+    first = policy.act(a)
+    kept = first.copy()
+    policy.act(-a)
+    np.testing.assert_array_equal(first, kept)
+
+
+def test_unknown_backend(actor_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown backend 'gpu'"):
+        load_policy(actor_path, backend="gpu")
+
+
+def test_unsupported_operator_is_refused_at_compile_time() -> None:
+    x = helper.make_tensor_value_info("obs", TensorProto.FLOAT, ["batch", 4])
+    y = helper.make_tensor_value_info("actions", TensorProto.FLOAT, ["batch", 4])
+    graph = helper.make_graph([helper.make_node("Softplus", ["obs"], ["actions"])], "g", [x], [y])
+    with pytest.raises(Unsupported, match="Softplus"):
+        NumpyGraph(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+
+
+def test_matmul_add_graph(tmp_path: Path) -> None:
+    """A hand-built MatMul + Add + Sigmoid graph, as other exporters emit it."""
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((4, 3)).astype(np.float32)
+    b = rng.standard_normal(3).astype(np.float32)
+    nodes = [
+        helper.make_node("MatMul", ["obs", "w"], ["h"]),
+        helper.make_node("Add", ["h", "b"], ["z"]),
+        helper.make_node("Sigmoid", ["z"], ["out"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("obs", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["batch", 3])],
+        [onnx.numpy_helper.from_array(w, "w"), onnx.numpy_helper.from_array(b, "b")],
+    )
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    got = NumpyGraph(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])).run(x)
+    np.testing.assert_allclose(got, 1 / (1 + np.exp(-(x @ w + b))), rtol=1e-5)
