@@ -2,8 +2,8 @@
 
 Arithmetic terms (:class:`Expr`) are real-valued signals; formulas (:class:`Formula`) have a
 robustness signal. Time bounds are seconds (rtamt's discrete-time convention); the evaluators turn
-them into sample counts with the sampling period ``dt``. ``str(node)`` prints rtamt-compatible,
-fully parenthesised text that :func:`cadence.stl.parse` reads back to an equal tree.
+them into sample counts with the sampling period ``dt``. ``str(node)`` prints rtamt-style text
+with minimal parentheses that :func:`cadence.stl.parse` reads back to an equal tree.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ class Expr:
 
     __slots__ = ()
 
+    def __str__(self) -> str:
+        return to_text(self)
+
     @property
     def signals(self) -> frozenset[str]:
         """Names of the signals the term reads."""
@@ -59,18 +62,12 @@ class Var(Expr):
     def signals(self) -> frozenset[str]:
         return frozenset((self.name,))
 
-    def __str__(self) -> str:
-        return self.name
-
 
 @dataclass(frozen=True)
 class Const(Expr):
     """A numeric literal."""
 
     value: float
-
-    def __str__(self) -> str:
-        return _num(self.value)
 
 
 @dataclass(frozen=True)
@@ -83,9 +80,6 @@ class Neg(Expr):
     def signals(self) -> frozenset[str]:
         return self.arg.signals
 
-    def __str__(self) -> str:
-        return f"(-{self.arg})"
-
 
 @dataclass(frozen=True)
 class Abs(Expr):
@@ -96,9 +90,6 @@ class Abs(Expr):
     @property
     def signals(self) -> frozenset[str]:
         return self.arg.signals
-
-    def __str__(self) -> str:
-        return f"abs({self.arg})"
 
 
 @dataclass(frozen=True)
@@ -113,9 +104,6 @@ class Arith(Expr):
     def signals(self) -> frozenset[str]:
         return self.left.signals | self.right.signals
 
-    def __str__(self) -> str:
-        return f"({self.left} {self.op} {self.right})"
-
 
 class Formula:
     """Base class of STL formulas.
@@ -126,6 +114,9 @@ class Formula:
     """
 
     __slots__ = ()
+
+    def __str__(self) -> str:
+        return to_text(self)
 
     @property
     def children(self) -> tuple[Formula, ...]:
@@ -158,9 +149,6 @@ class Predicate(Formula):
     def signals(self) -> frozenset[str]:
         return self.left.signals | self.right.signals
 
-    def __str__(self) -> str:
-        return f"({self.left} {self.op} {self.right})"
-
 
 @dataclass(frozen=True)
 class Not(Formula):
@@ -171,9 +159,6 @@ class Not(Formula):
     @property
     def children(self) -> tuple[Formula, ...]:
         return (self.arg,)
-
-    def __str__(self) -> str:
-        return f"(not {self.arg})"
 
 
 @dataclass(frozen=True)
@@ -187,9 +172,6 @@ class And(Formula):
     def children(self) -> tuple[Formula, ...]:
         return (self.left, self.right)
 
-    def __str__(self) -> str:
-        return f"({self.left} and {self.right})"
-
 
 @dataclass(frozen=True)
 class Or(Formula):
@@ -202,9 +184,6 @@ class Or(Formula):
     def children(self) -> tuple[Formula, ...]:
         return (self.left, self.right)
 
-    def __str__(self) -> str:
-        return f"({self.left} or {self.right})"
-
 
 @dataclass(frozen=True)
 class Implies(Formula):
@@ -216,9 +195,6 @@ class Implies(Formula):
     @property
     def children(self) -> tuple[Formula, ...]:
         return (self.left, self.right)
-
-    def __str__(self) -> str:
-        return f"({self.left} implies {self.right})"
 
 
 @dataclass(frozen=True)
@@ -236,9 +212,6 @@ class Always(Formula):
     def horizon(self) -> float:
         return self.interval.hi + self.arg.horizon
 
-    def __str__(self) -> str:
-        return f"(always{self.interval}({self.arg}))"
-
 
 @dataclass(frozen=True)
 class Eventually(Formula):
@@ -254,9 +227,6 @@ class Eventually(Formula):
     @property
     def horizon(self) -> float:
         return self.interval.hi + self.arg.horizon
-
-    def __str__(self) -> str:
-        return f"(eventually{self.interval}({self.arg}))"
 
 
 @dataclass(frozen=True)
@@ -275,8 +245,55 @@ class Until(Formula):
     def horizon(self) -> float:
         return self.interval.hi + max(self.left.horizon, self.right.horizon)
 
-    def __str__(self) -> str:
-        return f"({self.left} until{self.interval} {self.right})"
-
 
 TEMPORAL = (Always, Eventually, Until)
+
+# Binding strength of each node kind, the parser's precedences (larger binds tighter).
+_BINARY_PREC = {Implies: 7, Or: 8, And: 9, Until: 12, Predicate: 22}
+_WORD = {Implies: "implies", Or: "or", And: "and"}
+_ARITH_PREC = {"+": 24, "-": 24, "*": 26, "/": 26}
+
+
+def _prec(node: Formula | Expr) -> int:
+    if isinstance(node, Arith):
+        return _ARITH_PREC[node.op]
+    if isinstance(node, Neg):
+        return 27
+    return _BINARY_PREC.get(type(node), 100)  # atoms, abs(...) and prefix operators
+
+
+def to_text(node: Formula | Expr) -> str:
+    """rtamt-style text with minimal parentheses; :func:`cadence.stl.parse` reads it back to ``node``."""
+
+    def wrap(child: Formula | Expr, needs: bool) -> str:
+        text = to_text(child)
+        return f"({text})" if needs else text
+
+    if isinstance(node, Var):
+        return node.name
+    if isinstance(node, Const):
+        return _num(node.value)
+    if isinstance(node, Neg):
+        return "-" + wrap(node.arg, _prec(node.arg) < 27 or isinstance(node.arg, Const))
+    if isinstance(node, Abs):
+        return f"abs({to_text(node.arg)})"
+    if isinstance(node, (Arith, Predicate, And, Or, Implies, Until)):
+        prec = _prec(node)
+        if isinstance(node, (Arith, Predicate)):
+            op = node.op
+        elif isinstance(node, Until):
+            op = f"until{node.interval}"
+        else:
+            op = _WORD[type(node)]
+        # Arithmetic inside arithmetic is always parenthesised: rtamt gives + and - (and * and /)
+        # different precedences, so "a - b + c" would mean a - (b + c) there.
+        nested_arith = isinstance(node, Arith)
+        left = wrap(node.left, _prec(node.left) < prec or (nested_arith and isinstance(node.left, Arith)))
+        right = wrap(node.right, _prec(node.right) <= prec)
+        return f"{left} {op} {right}"
+    if isinstance(node, Not):
+        return f"not ({to_text(node.arg)})" if _prec(node.arg) < 100 else f"not {to_text(node.arg)}"
+    if isinstance(node, (Always, Eventually)):
+        word = "always" if isinstance(node, Always) else "eventually"
+        return f"{word}{node.interval}({to_text(node.arg)})"
+    raise TypeError(f"not an STL node: {node!r}")

@@ -92,15 +92,19 @@ def predicate_values(pred: Predicate, env: Mapping[str, np.ndarray], shape: tupl
     return np.broadcast_to(np.asarray(value, dtype=np.float64), shape)
 
 
-def evaluate(formula: Formula, leaf: Leaf, dt: float, polarity: bool = True) -> np.ndarray:
+def evaluate(
+    formula: Formula, leaf: Leaf, dt: float, polarity: bool = True, unknown_future: bool = False
+) -> np.ndarray:
     """Robustness signal of ``formula`` given the robustness of its predicates.
 
-    ``leaf(pred, polarity)`` returns a time-major ``(T, batch)`` array for a predicate. ``polarity`` flips
-    under negation so an interval evaluator (the online monitor) can return lower bounds for
-    positive occurrences and upper bounds for negated ones; offline evaluation ignores it.
+    ``leaf(pred, polarity)`` returns a time-major ``(T, batch)`` array for a predicate. ``polarity``
+    is True where the caller wants a lower bound and flips under negation. Offline evaluation
+    ignores it (rtamt's truncated windows). With ``unknown_future`` the samples past the end are
+    unknown: ``-inf`` when computing a lower bound, ``+inf`` for an upper bound (online monitor).
     """
 
     def ev(node: Formula, pol: bool) -> np.ndarray:
+        pad = (-np.inf if pol else np.inf) if unknown_future else None
         if isinstance(node, Predicate):
             return leaf(node, pol)
         if isinstance(node, Not):
@@ -113,12 +117,11 @@ def evaluate(formula: Formula, leaf: Leaf, dt: float, polarity: bool = True) -> 
             return np.maximum(-ev(node.left, not pol), ev(node.right, pol))
         if isinstance(node, (Always, Eventually)):
             lo, hi = to_steps(node.interval, dt)
-            return windows.window_reduce(
-                ev(node.arg, pol), lo, hi, "min" if isinstance(node, Always) else "max"
-            )
+            op = "min" if isinstance(node, Always) else "max"
+            return windows.window_reduce(ev(node.arg, pol), lo, hi, op, pad)
         if isinstance(node, Until):
             lo, hi = to_steps(node.interval, dt)
-            return windows.until(ev(node.left, pol), ev(node.right, pol), lo, hi)
+            return windows.until(ev(node.left, pol), ev(node.right, pol), lo, hi, pad)
         raise TypeError(f"not an STL formula: {node!r}")
 
     return ev(formula, polarity)

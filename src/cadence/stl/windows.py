@@ -38,7 +38,7 @@ def shift(x: np.ndarray, k: int, fill: float) -> np.ndarray:
     return out
 
 
-def window_reduce(x: np.ndarray, lo: int, hi: int | None, op: str) -> np.ndarray:
+def window_reduce(x: np.ndarray, lo: int, hi: int | None, op: str, pad: float | None = None) -> np.ndarray:
     """Min (``op="min"``) or max (``"max"``) of ``x[i+lo .. i+hi]`` for every row ``i``.
 
     Args:
@@ -46,11 +46,22 @@ def window_reduce(x: np.ndarray, lo: int, hi: int | None, op: str) -> np.ndarray
         lo: window start in samples (``>= 0``).
         hi: window end in samples (``>= lo``), or ``None`` for "to the end of the trace".
         op: ``"min"`` or ``"max"``.
+        pad: value of the samples past the end: ``None`` (rtamt) is the neutral element; the
+            online monitor passes ``-inf``/``+inf`` to bound an unknown future.
 
     Returns:
-        ``(T, batch)`` array; all-missing windows give the neutral element.
+        ``(T, batch)`` array.
     """
     ufunc, fill = _min_max(op)
+    length = x.shape[0]
+    out = _window_truncated(x, lo, hi, ufunc, fill)
+    if pad is not None and pad != fill:  # an absorbing pad wins wherever the window runs off the end
+        first = 0 if hi is None else max(0, length - hi)
+        out[first:] = pad
+    return out
+
+
+def _window_truncated(x: np.ndarray, lo: int, hi: int | None, ufunc: np.ufunc, fill: float) -> np.ndarray:
     length = x.shape[0]
     if lo >= length:
         return np.full_like(x, fill)
@@ -93,7 +104,9 @@ def _compose(r_acc: np.ndarray, l_acc: np.ndarray, r_seg: np.ndarray, l_seg: np.
     np.minimum(l_acc[:n], l_seg[offset:], out=l_acc[:n])
 
 
-def until(left: np.ndarray, right: np.ndarray, lo: int, hi: int | None) -> np.ndarray:
+def until(
+    left: np.ndarray, right: np.ndarray, lo: int, hi: int | None, pad: float | None = None
+) -> np.ndarray:
     """Robustness of ``left until[lo:hi] right`` (samples), rtamt's strict discrete semantics.
 
     ``out[i] = max over m in [lo, hi] of min(right[i+m], min(left[i .. i+m-1]))``, ``left`` past
@@ -101,7 +114,20 @@ def until(left: np.ndarray, right: np.ndarray, lo: int, hi: int | None) -> np.nd
 
     ``min(left[i .. i+lo-1])`` does not depend on ``m`` and factors out, leaving
     ``until[0:hi-lo]`` evaluated at ``i+lo``, which the doubling composition computes.
+
+    ``pad=+inf`` (the online monitor's upper bound) makes both operands ``+inf`` past the end:
+    every ``m`` past the end then scores ``min(left[i .. T-1])``. ``pad=-inf`` changes nothing.
     """
+    out = _until_truncated(left, right, lo, hi)
+    if pad is not None and pad > 0:
+        length = left.shape[0]
+        first = 0 if hi is None else max(0, length - hi)
+        tail = window_reduce(left[first:], 0, None, "min")
+        np.maximum(out[first:], tail, out=out[first:])
+    return out
+
+
+def _until_truncated(left: np.ndarray, right: np.ndarray, lo: int, hi: int | None) -> np.ndarray:
     length = left.shape[0]
     if lo >= length:
         return np.full_like(left, -_INF)
