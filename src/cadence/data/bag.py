@@ -110,7 +110,9 @@ class BagReader:
         try:
             self._reader.open()
         except (*_STORAGE_ERRORS, FileNotFoundError) as err:
-            raise BagError(f"bag {self.path} cannot be opened: {err}") from err
+            raise BagError(
+                f"bag {self.path} cannot be opened (damaged or truncated storage file?): {err}"
+            ) from err
         for conn in self._reader.connections:
             self.metadata_counts[(conn.topic, conn.msgtype)] += conn.msgcount
         self.decoders = build_decoders(self._reader.connections)

@@ -74,6 +74,7 @@ class BagWriter:
         self._tmp: Path | None = None
         self._writer: Writer | None = None
         self._conns: dict[str, Connection] = {}
+        self.count = 0
 
     def __enter__(self) -> BagWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +107,7 @@ class BagWriter:
         """Write already serialised CDR bytes (the benchmark reuses them)."""
         assert self._writer is not None, "BagWriter used outside its with-block"
         self._writer.write(self._conns[topic], int(t_ns), data)
+        self.count += 1
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
