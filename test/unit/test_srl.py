@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -50,11 +52,11 @@ def test_sequence_wrapper_plays_k_actions_and_reports_transitions() -> None:
     env = SequenceWrapper(PointReach(horizon=10), k=4)
     obs, _ = env.reset(seed=3)
     seq = np.full((4, 1), 1.0, dtype=np.float32)
-    next_obs, reward, terminated, truncated, info = env.step(seq)
+    next_obs, reward, _terminated, truncated, info = env.step(seq)
     ts = info["transitions"]
     assert len(ts) == 4
     assert np.allclose(ts[0].obs, obs) and np.allclose(ts[-1].next_obs, next_obs)
-    for a, b in zip(ts, ts[1:], strict=False):
+    for a, b in itertools.pairwise(ts):
         assert np.allclose(a.next_obs, b.obs)
     assert np.isclose(next_obs[0], obs[0] - 0.4, atol=1e-5)
     assert np.isclose(reward, sum(t.reward for t in ts))
@@ -69,7 +71,7 @@ def test_sequence_wrapper_plays_k_actions_and_reports_transitions() -> None:
 def test_action_repeat_sums_rewards() -> None:
     env = ActionRepeat(PointReach(horizon=10), repeat=3)
     obs, _ = env.reset(seed=0)
-    obs2, reward, *_ = env.step(np.array([0.5], dtype=np.float32))
+    obs2, _reward, *_ = env.step(np.array([0.5], dtype=np.float32))
     assert np.isclose(obs2[0], obs[0] - 0.15, atol=1e-5)
     with pytest.raises(EnvironmentSpecError):
         ActionRepeat(PointReach(), 0)

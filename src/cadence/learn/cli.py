@@ -1,0 +1,143 @@
+"""``cadence train`` and ``cadence export`` (DEVELOPERS.md, "CLI": standard library only up here).
+
+``cadence retrain`` belongs to the data engineer's offline pipeline: when a module
+``cadence.learn.retrain`` with ``register(subparsers)`` exists, its parser is added here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+ALGOS = ("srl", "sac", "ppo")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    """Add ``train`` and ``export`` (and ``retrain`` when its module exists)."""
+    train = subparsers.add_parser(
+        "train",
+        help="train an SRL policy or an SB3 baseline and export it to ONNX",
+        description="Train SRL (sequence RL) or an SB3 baseline (SAC with action repeat, PPO) on a "
+        "named env; writes checkpoints, curve.png/curve.csv, train.json and policy.onnx + policy.json.",
+    )
+    train.add_argument("--algo", choices=ALGOS, default="srl")
+    train.add_argument(
+        "--env", default="rover-apartment", help="rover-<scene>, point-reach or a gymnasium id"
+    )
+    train.add_argument("--steps", type=_positive, default=50_000, help="primitive env steps")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--k", type=_positive, default=8, help="SRL sequence length")
+    train.add_argument("--repeat", type=_positive, default=8, help="SAC/PPO action repeat J")
+    train.add_argument("--hidden", type=_positive, default=128, help="hidden layer width")
+    train.add_argument("--eval-every", type=int, default=5_000, help="primitive steps between evaluations")
+    train.add_argument("--eval-episodes", type=_positive, default=5)
+    train.add_argument(
+        "--max-episode-steps",
+        type=_positive,
+        default=None,
+        help="truncate training episodes (not evaluation)",
+    )
+    train.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override an SRLConfig field, e.g. --set gamma=0.99 (repeatable)",
+    )
+    train.add_argument("--out", type=Path, default=None, help="output folder (default runs/ALGO-ENV-sSEED)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.set_defaults(handler=_train)
+
+    export = subparsers.add_parser(
+        "export",
+        help="export an SRL checkpoint to ONNX + manifest",
+        description="Export the actor of an SRL checkpoint (.pt from cadence train) to NAME.onnx + NAME.json.",
+    )
+    export.add_argument("checkpoint", type=Path)
+    export.add_argument("--out", type=Path, required=True, help="destination NAME.onnx")
+    export.set_defaults(handler=_export)
+
+    if importlib.util.find_spec("cadence.learn.retrain") is not None:
+        importlib.import_module("cadence.learn.retrain").register(subparsers)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from cadence.cli import CLIError
+    from cadence.learn.errors import LearnError
+    from cadence.learn.run import RunOptions, run_training
+
+    if args.eval_every < 0:
+        raise CLIError(f"--eval-every must be >= 0, got {args.eval_every}")
+    overrides = []
+    for item in args.overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CLIError(f"--set expects KEY=VALUE, got {item!r}")
+        overrides.append((key.strip(), value.strip()))
+    out = args.out or Path("runs") / f"{args.algo}-{args.env}-s{args.seed}"
+    opts = RunOptions(
+        algo=args.algo,
+        env=args.env,
+        steps=args.steps,
+        seed=args.seed,
+        out=out,
+        k=args.k,
+        repeat=args.repeat,
+        hidden=args.hidden,
+        eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes,
+        max_episode_steps=args.max_episode_steps,
+        srl_overrides=tuple(overrides),
+        progress=not args.no_progress,
+    )
+    try:
+        summary = run_training(opts)
+    except LearnError as err:
+        raise CLIError(str(err)) from err
+    final = summary["final_eval"]
+    print(
+        f"{args.algo} on {args.env}: return {final['mean_return']:.2f}, success {final['success_rate']:.2f}; "
+        f"wrote {out}/policy.onnx"
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from cadence.cli import CLIError
+    from cadence.learn.checkpoint import load_checkpoint
+    from cadence.learn.errors import LearnError
+    from cadence.policy.errors import PolicyError
+
+    try:
+        ckpt = load_checkpoint(args.checkpoint)
+        from cadence.learn.envs import make_env
+        from cadence.learn.export import export_policy
+        from cadence.learn.run import _export_kwargs, _layout_for
+
+        env = make_env(ckpt.header["env"])
+        export_policy(
+            ckpt.agent.actor,
+            _layout_for(env),
+            ckpt.agent.config.k,
+            args.out,
+            lineage={"checkpoint": str(args.checkpoint), "step": ckpt.header["step"]},
+            **_export_kwargs(env),
+        )
+    except (LearnError, PolicyError) as err:
+        raise CLIError(str(err)) from err
+    print(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,105 @@
+"""Training environments by name (STYLE.md 5): the rover envs, a toy task, gymnasium built-ins.
+
+``rover-*`` names come from ``cadence.sim.make`` (the sim engineer's registry), ``point-reach`` is
+:class:`cadence.learn.toy.PointReach`, and any other name is tried as a gymnasium id
+(``Pendulum-v1``). An unknown name raises :class:`EnvironmentSpecError` listing what is valid.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+
+from cadence.learn.errors import EnvironmentSpecError
+from cadence.learn.wrappers import check_box_env
+
+TOY_ENVS = ("point-reach",)
+# A training mixture: each reset picks one of these rover envs (the shipped policy must work in all).
+MIX_ENVS: dict[str, tuple[str, ...]] = {
+    "rover-mix": ("rover-apartment", "rover-warehouse", "rover-open"),
+}
+
+
+class MixEnv(gym.Env):
+    """Each episode runs in one of several envs with identical spaces, picked uniformly at reset.
+
+    Args:
+        envs: The member envs (same observation and action spaces).
+    """
+
+    def __init__(self, envs: list[gym.Env]) -> None:
+        if not envs:
+            raise EnvironmentSpecError("MixEnv needs at least one env")
+        first = envs[0]
+        for env in envs[1:]:
+            if env.observation_space != first.observation_space or env.action_space != first.action_space:
+                raise EnvironmentSpecError("MixEnv members must share observation and action spaces")
+        self.envs = envs
+        self.observation_space = first.observation_space
+        self.action_space = first.action_space
+        self.current = first
+
+    @property
+    def builder(self) -> Any:
+        """The member envs' observation builder (so exports record the rover layout)."""
+        return getattr(self.current.unwrapped, "builder", None)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict]:
+        super().reset(seed=seed)
+        self.current = self.envs[int(self.np_random.integers(len(self.envs)))]
+        sub_seed = int(self.np_random.integers(2**31))
+        return self.current.reset(seed=sub_seed, options=options)
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        return self.current.step(action)
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
+
+
+def rover_env_names() -> list[str]:
+    """Names registered by ``cadence.sim`` (empty when the sim package has no registry)."""
+    try:
+        from cadence.sim import list_envs
+    except ImportError:
+        return []
+    return list(list_envs())
+
+
+def make_env(name: str, max_episode_steps: int | None = None, **kwargs: Any) -> gym.Env:
+    """Create a primitive training env.
+
+    Args:
+        name: ``rover-<scene>[...]``, ``rover-mix``, ``point-reach`` or a gymnasium id.
+        max_episode_steps: Truncate episodes after this many primitive steps (short training
+            episodes; the learner bootstraps through truncation). ``None``: the env's own length.
+        **kwargs: Passed to the env's constructor.
+
+    Raises:
+        EnvironmentSpecError: for an unknown name or an env without 1-D Box spaces.
+    """
+    if name in MIX_ENVS:
+        env: gym.Env = MixEnv([make_env(member, **kwargs) for member in MIX_ENVS[name]])
+    elif name.startswith("rover"):
+        from cadence.sim import make
+
+        try:
+            env = make(name, **kwargs)
+        except (ValueError, KeyError) as err:
+            raise EnvironmentSpecError(f"cannot make {name!r}: {err}") from err
+    elif name == "point-reach":
+        from cadence.learn.toy import PointReach
+
+        env = PointReach(**kwargs)
+    else:
+        try:
+            env = gym.make(name, **kwargs)
+        except gym.error.Error as err:
+            valid = [*rover_env_names(), *MIX_ENVS, *TOY_ENVS, "<any gymnasium id with Box spaces>"]
+            raise EnvironmentSpecError(f"unknown env {name!r}; valid: {', '.join(valid)}") from err
+    check_box_env(env)
+    if max_episode_steps is not None:
+        env = gym.wrappers.TimeLimit(env, max_episode_steps)
+    return env
