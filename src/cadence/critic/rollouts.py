@@ -40,8 +40,8 @@ def sim_episodes(
         max_time: Seconds before an episode is cut (and marked unsuccessful).
         speed: Mean cruise speed (m/s); each episode draws within +-30 %.
     """
+    from cadence.sim import make
     from cadence.sim import robot as rb
-    from cadence.sim.registry import make
 
     env = make(env_name(scene), terminate_on_collision=False)
     per_decision = rb.DEFAULT_K
