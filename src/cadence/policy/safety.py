@@ -125,51 +125,66 @@ class SafetyFilter:
         self._obs_time: float | None = None
         self._obs_ok = False
         self._v = self._w = 0.0
-        self._n = {f: 0 for f in SafetyCounters._fields}
+        # Plain int attributes, not a dict: this runs at the control rate.
+        self._steps = self._holds = self._nan_obs = self._nan_output = self._stale = 0
+        self._clamped = self._accel_limited = self._consecutive = 0
 
     def observe(self, obs: np.ndarray, stamp: float) -> bool:
         """Record a new observation's time stamp and whether it is finite. Returns finiteness.
 
-        ``obs.sum()`` is finite iff every entry is, for observations far below float32 overflow
-        (the builder's are normalised to about [-1, 1]); one reduction instead of ``isfinite().all()``.
+        ``obs . obs`` is finite iff every entry is finite and below ~1e19 in magnitude — a value that
+        large in a normalised observation is as broken as NaN. One BLAS call (about 1 us) instead of
+        ``np.isfinite(obs).all()`` (two ufuncs, several times slower).
         """
-        ok = math.isfinite(float(np.sum(obs)))
+        ok = math.isfinite(obs.dot(obs)) if obs.ndim == 1 else bool(np.isfinite(obs).all())
         self._obs_time, self._obs_ok = stamp, ok
         return ok
 
     def filter(self, v: float, omega: float, now: float) -> Command:
         """Filter one command at time ``now`` (same clock as the observation stamps)."""
-        n = self._n
-        n["steps"] += 1
+        self._steps += 1
         reason = ""
         if self._obs_time is None:
             reason = HOLD_NO_OBS
         elif now - self._obs_time > self.config.obs_timeout:
-            reason, n["stale_obs"] = HOLD_STALE, n["stale_obs"] + 1
+            reason = HOLD_STALE
+            self._stale += 1
         elif not self._obs_ok:
-            reason, n["nan_obs"] = HOLD_NAN_OBS, n["nan_obs"] + 1
+            reason = HOLD_NAN_OBS
+            self._nan_obs += 1
         elif not (math.isfinite(v) and math.isfinite(omega)):
-            reason, n["nan_output"] = HOLD_NAN_OUTPUT, n["nan_output"] + 1
+            reason = HOLD_NAN_OUTPUT
+            self._nan_output += 1
         if reason:
-            n["holds"] += 1
-            n["consecutive_holds"] += 1
+            self._holds += 1
+            self._consecutive += 1
             self._v = self._w = 0.0
             return Command(0.0, 0.0, True, reason)
-        n["consecutive_holds"] = 0
+        self._consecutive = 0
         c = self.config
         cv = min(max(v, c.v_min), c.v_max)
         cw = min(max(omega, -c.omega_max), c.omega_max)
         if cv != v or cw != omega:
-            n["clamped"] += 1
+            self._clamped += 1
             reason = "clamped"
         lv = min(max(cv, self._v - self._dv), self._v + self._dv)
         lw = min(max(cw, self._w - self._dw), self._w + self._dw)
         if lv != cv or lw != cw:
-            n["accel_limited"] += 1
+            self._accel_limited += 1
             reason = "accel limited" if not reason else reason + ", accel limited"
         self._v, self._w = lv, lw
         return Command(lv, lw, False, reason)
 
     @property
     def counters(self) -> SafetyCounters:
-        return SafetyCounters(**self._n)
+        """A snapshot of the counters (for ``/diagnostics``)."""
+        return SafetyCounters(
+            self._steps,
+            self._holds,
+            self._nan_obs,
+            self._nan_output,
+            self._stale,
+            self._clamped,
+            self._accel_limited,
+            self._consecutive,
+        )
