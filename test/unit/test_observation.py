@@ -107,11 +107,21 @@ def test_tracker_advances_by_radius_and_by_passing() -> None:
     tr = WaypointTracker([(1.0, 0.0), (2.0, 0.0), (2.0, 2.0)], radius=0.3)
     assert tr.update(0.0, 0.0) == 0
     assert tr.update(0.8, 0.0) == 1  # within 0.3 of waypoint 0
-    assert tr.update(2.0, 0.5) == 2  # closer to the goal than waypoint 1 is: waypoint 1 passed
+    assert tr.update(2.1, 0.5) == 2  # beyond waypoint 1 and closer to the goal than it: passed
     assert tr.done and tr.update(5.0, 5.0) == 2  # never past the goal
     assert tr.targets() == Targets((2.0, 2.0), (2.0, 2.0), (2.0, 2.0))
     tr.reset([(1.0, 0.0), (1.0, 1.0)])
     assert tr.index == 0 and tr.remaining_length(0.0, 0.0) == pytest.approx(2.0)
+
+
+def test_tracker_does_not_cut_corners_after_a_doorway() -> None:
+    # apartment: dock door (7.5, 3.2) -> hallway junction (7.5, 4.0) -> hallway centre (5.0, 4.0)
+    tr = WaypointTracker([(7.5, 3.2), (7.5, 4.0), (5.0, 4.0)], radius=0.3, start=(7.5, 1.6))
+    assert tr.update(7.3, 3.1) == 1  # reached the door ...
+    # ... and is closer to the hallway centre (2.47 m) than the junction is (2.5 m), but still in
+    # the doorway: heading straight for the centre would cut through the wall
+    assert tr.update(7.3, 3.1) == 1
+    assert tr.update(7.4, 4.1) == 2  # past the junction
 
 
 def test_tracker_refuses_bad_routes() -> None:

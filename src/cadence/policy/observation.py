@@ -153,7 +153,9 @@ class ObservationLayout:
         mine = self.to_dict()
         for key in [*mine, *sorted(set(other) - set(mine))]:  # scalars first, the long field list last
             if mine.get(key) != other.get(key):
-                return f"observation.{key}: model has {other.get(key)!r}, this build expects {mine.get(key)!r}"
+                return (
+                    f"observation.{key}: model has {other.get(key)!r}, this build expects {mine.get(key)!r}"
+                )
         return None
 
 
@@ -169,14 +171,23 @@ class WaypointTracker:
     turning back to it would be wrong). The last waypoint (the goal) is never passed.
     """
 
-    def __init__(self, waypoints: Sequence[Sequence[float]], radius: float = WAYPOINT_RADIUS) -> None:
+    def __init__(
+        self,
+        waypoints: Sequence[Sequence[float]],
+        radius: float = WAYPOINT_RADIUS,
+        start: Sequence[float] | None = None,
+    ) -> None:
         if radius <= 0:
             raise ObservationError(f"waypoint radius must be positive, got {radius}")
         self.radius = radius
-        self.reset(waypoints)
+        self.reset(waypoints, start)
 
-    def reset(self, waypoints: Sequence[Sequence[float]]) -> None:
-        """Start a new route (index 0)."""
+    def reset(self, waypoints: Sequence[Sequence[float]], start: Sequence[float] | None = None) -> None:
+        """Start a new route (index 0).
+
+        ``start`` (x, y) is where the robot joins the route; when None, the first position given to
+        :meth:`update` is taken (the env and the bag converter both leave it None, so they agree).
+        """
         pts = [(float(p[0]), float(p[1])) for p in waypoints]
         if not pts:
             raise ObservationError("a route needs at least one waypoint")
@@ -185,6 +196,7 @@ class WaypointTracker:
         self.waypoints = pts
         self.index = 0
         self._seg = [math.dist(a, b) for a, b in itertools.pairwise(pts)]
+        self._start = None if start is None else (float(start[0]), float(start[1]))
 
     @property
     def done(self) -> bool:
@@ -192,15 +204,25 @@ class WaypointTracker:
         return self.index == len(self.waypoints) - 1
 
     def update(self, x: float, y: float) -> int:
-        """Advance past every waypoint the robot at (x, y) has reached; return the current index."""
+        """Advance past every waypoint the robot at (x, y) has reached; return the current index.
+
+        "Passed" needs both: the robot is closer to the next waypoint than the current one is, and
+        it is beyond the current waypoint along the segment that leads to it (so a robot still on
+        the far side of a doorway does not cut the corner through the wall).
+        """
         pts, last = self.waypoints, len(self.waypoints) - 1
+        if self._start is None:
+            self._start = (x, y)
         while self.index < last:
-            cx, cy = pts[self.index]
-            nx_, ny_ = pts[self.index + 1]
-            if (
-                math.hypot(cx - x, cy - y) < self.radius
-                or math.hypot(nx_ - x, ny_ - y) < self._seg[self.index]
-            ):
+            i = self.index
+            cx, cy = pts[i]
+            nx_, ny_ = pts[i + 1]
+            if math.hypot(cx - x, cy - y) < self.radius:
+                self.index += 1
+                continue
+            prev = pts[i - 1] if i > 0 else self._start
+            beyond = (x - cx) * (cx - prev[0]) + (y - cy) * (cy - prev[1]) > 0.0
+            if beyond and math.hypot(nx_ - x, ny_ - y) < self._seg[i]:
                 self.index += 1
             else:
                 break

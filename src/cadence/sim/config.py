@@ -68,6 +68,8 @@ class NavEnvConfig:
         start_clearance: Minimum distance (m) of a sampled start from every obstacle.
         terminate_on_collision: End the episode at the first contact (off: bumping only costs reward).
         waypoint_radius: Radius of the :class:`~cadence.policy.observation.WaypointTracker`.
+        route_clearance: Metres the straight start-to-route segment keeps from obstacles (falls back
+            to the scene's default 0.2 m when no graph node is visible with it).
         reward: Reward scales.
         randomization: Domain randomisation.
     """
@@ -81,13 +83,14 @@ class NavEnvConfig:
     start_clearance: float = 0.35
     terminate_on_collision: bool = False
     waypoint_radius: float = 0.4
+    route_clearance: float = 0.35
     reward: RewardConfig = field(default_factory=RewardConfig)
     randomization: RandomizationConfig = field(default_factory=RandomizationConfig)
 
     def __post_init__(self) -> None:
         if self.start not in START_MODES:
             raise EnvError(f"start must be one of {', '.join(START_MODES)}, got {self.start!r}")
-        for key in ("budget_speed", "waypoint_radius", "start_clearance"):
+        for key in ("budget_speed", "waypoint_radius", "start_clearance", "route_clearance"):
             if not getattr(self, key) > 0:
                 raise EnvError(f"{key} must be positive, got {getattr(self, key)!r}")
         if isinstance(self.goals, str):

@@ -106,15 +106,15 @@ class NavEnv(gym.Env):
         for _ in range(200):
             start = options.get("start") or self._sample_start(rng, goal_box)
             try:
-                route = self.scene.route((start[0], start[1]), self.goal)
+                route = self._route(start)
                 break
             except SceneError:
                 if options.get("start"):
                     raise
         else:
             raise EnvError(f"scene {self.scene.name!r}: no start pose with a route to {self.goal!r}")
-        self.tracker.reset(route)
         x, y, yaw = (float(v) for v in start)
+        self.tracker.reset(route)
         length = self.tracker.remaining_length(x, y)
         self.budget = float(
             options.get("time_budget") or length / self.config.budget_speed + self.config.budget_slack
@@ -127,12 +127,20 @@ class NavEnv(gym.Env):
         self.steps = 0
         self.last_command = (0.0, 0.0)
         self._remaining = length
+        self.succeeded = False
         self.counters = {"raw_out_of_bounds": 0, "nan_actions": 0, "collisions": 0, "unstable": 0}
         self.path = [(x, y)]
         self._warn0 = self._warning_counts()
         self._warn_total = 0
         obs = self._observe()
         return obs, {"goal": self.goal, "route": list(self.tracker.waypoints), "time_budget": self.budget}
+
+    def _route(self, start: Any) -> list[tuple[float, float]]:
+        """Scene.route leaving room for the rover's body, or the default clearance when that finds no node."""
+        try:
+            return self.scene.route((start[0], start[1]), self.goal, clearance=self.config.route_clearance)
+        except SceneError:
+            return self.scene.route((start[0], start[1]), self.goal)
 
     def _sample_start(self, rng: np.random.Generator, goal_box: Any) -> tuple[float, float, float]:
         cfg, scene = self.config, self.scene
@@ -210,6 +218,7 @@ class NavEnv(gym.Env):
             "timeout": rc.timeout if truncated else 0.0,
         }
         self._remaining = remaining
+        self.succeeded = success
         terminated = success or unstable or (contact and self.config.terminate_on_collision)
         return (
             terms,

@@ -27,7 +27,7 @@ ROBOTS = {rb.ROBOT_NAME: rb.ROBOT_FILE}
 OBSTACLE_GROUP, ROBOT_GROUP, REGION_GROUP = 0, 1, 2
 DEFAULT_OBSTACLE_HEIGHT = 0.5
 TOP_CAMERA = "top"
-_REGION_COLOURS = (
+REGION_COLOURS = (
     (0.95, 0.6, 0.1),
     (0.2, 0.7, 0.3),
     (0.6, 0.3, 0.8),
@@ -109,7 +109,7 @@ def world_spec(scene: Scene | str, robot: str = rb.ROBOT_NAME) -> mujoco.MjSpec:
         grey = (0.55, 0.55, 0.6, 1.0) if obstacle.kind == "wall" else (0.6, 0.45, 0.3, 1.0)
         _add_box(spec, obstacle, obstacle=True, rgba=grey)
     for i, region in enumerate(scene.regions):
-        _add_box(spec, region, obstacle=False, rgba=(*_REGION_COLOURS[i % len(_REGION_COLOURS)], 0.35))
+        _add_box(spec, region, obstacle=False, rgba=(*REGION_COLOURS[i % len(REGION_COLOURS)], 0.35))
     (x0, y0), (x1, y1) = scene.bounds
     cam = spec.worldbody.add_camera()
     cam.name = TOP_CAMERA

@@ -1,0 +1,219 @@
+"""Batched rollouts: many envs (MjData copies of one model) stepped together, ONE policy call per decision.
+
+Policies emit K-action sequences (``act(obs[B, obs_dim]) -> actions[B, K, 2]``, DEVELOPERS.md), so
+the runner observes only at decision points and then plays each env's K primitive actions; the
+policy's cost is paid once per K steps for the whole batch and evaluation costs close to the physics
+(bench/sim_bench.py measures it against stable-baselines3's ``evaluate_policy``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from cadence.sim.config import NavEnvConfig
+from cadence.sim.env import NavEnv
+from cadence.sim.errors import ValidationError
+from cadence.sim.world import build_world
+
+
+class ActsInBatches(Protocol):
+    def act(self, obs: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One episode to run: scene, goal region, start pose, time budget (None: from the route)."""
+
+    scene: str
+    goal: str
+    start: tuple[float, float, float]
+    time_budget: float | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class EpisodeResult:
+    """What one episode did. ``path`` is (T+1, 2) positions at every control step, from the start."""
+
+    scenario: Scenario
+    success: bool
+    timed_out: bool
+    steps: int
+    time: float
+    time_budget: float
+    collision_steps: int
+    unstable: bool
+    nan_obs: int
+    nan_actions: int
+    raw_out_of_bounds: int
+    warnings: dict[str, int]
+    ret: float
+    path: np.ndarray = field(repr=False)
+    route: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def collided(self) -> bool:
+        return self.collision_steps > 0
+
+
+@dataclass
+class _Slot:
+    env: NavEnv
+    scenario: Scenario | None = None
+    obs: np.ndarray | None = None
+    ret: float = 0.0
+    nan_obs: int = 0
+    done: bool = False
+    timed_out: bool = False
+
+
+def _finish(slot: _Slot) -> EpisodeResult:
+    env, c = slot.env, slot.env.counters
+    return EpisodeResult(
+        scenario=slot.scenario,  # type: ignore[arg-type]
+        success=bool(env.succeeded),
+        timed_out=slot.timed_out,
+        steps=env.steps,
+        time=env.t,
+        time_budget=env.budget,
+        collision_steps=c["collisions"],
+        unstable=c["unstable"] > 0,
+        nan_obs=slot.nan_obs,
+        nan_actions=c["nan_actions"],
+        raw_out_of_bounds=c["raw_out_of_bounds"],
+        warnings=env.warnings(),
+        ret=slot.ret,
+        path=np.asarray(env.path),
+        route=tuple(env.tracker.waypoints),
+    )
+
+
+def rollout(
+    policy: ActsInBatches,
+    scenarios: Sequence[Scenario],
+    n_envs: int = 16,
+    config: NavEnvConfig | None = None,
+    k: int | None = None,
+    deadline: float | None = None,
+) -> list[EpisodeResult]:
+    """Run every scenario to its end with batched policy calls.
+
+    Args:
+        policy: Anything with ``act(obs[B, obs_dim]) -> actions[B, K, 2]`` (physical units).
+        scenarios: Episodes to run; scenes may differ (one shared model per scene).
+        n_envs: Envs stepped together per scene (MjData copies of one model).
+        config: Env settings (goal/start come from each scenario; randomisation must be off because
+            the model is shared).
+        k: Use only the first ``k`` actions of each sequence (default: all the policy emits).
+        deadline: ``time.perf_counter()`` value after which the rollout gives up (ValidationError).
+
+    Returns:
+        One :class:`EpisodeResult` per scenario, in the order given.
+
+    Raises:
+        ValidationError: when the policy's output has the wrong shape, randomisation is on, or the
+            deadline passes.
+    """
+    config = config or NavEnvConfig()
+    if config.randomization.enabled:
+        raise ValidationError("batched rollouts share one model per scene: switch randomization off")
+    results: dict[int, EpisodeResult] = {}
+    by_scene: dict[str, list[int]] = {}
+    for i, s in enumerate(scenarios):
+        by_scene.setdefault(s.scene, []).append(i)
+    for scene, idx in by_scene.items():
+        world = build_world(scene)
+        cfg = config.replace(scene=scene, goals=())
+        slots = [_Slot(NavEnv(cfg, world=world)) for _ in range(min(n_envs, len(idx)))]
+        for i, res in zip(
+            idx, _run_scene(policy, [scenarios[j] for j in idx], slots, k, deadline), strict=True
+        ):
+            results[i] = res
+    return [results[i] for i in range(len(scenarios))]
+
+
+def _run_scene(
+    policy: ActsInBatches,
+    scenarios: Sequence[Scenario],
+    slots: list[_Slot],
+    k: int | None,
+    deadline: float | None,
+) -> Iterator[EpisodeResult]:
+    pending = list(enumerate(scenarios))[::-1]
+    done: dict[int, EpisodeResult] = {}
+    order: dict[int, int] = {}
+
+    def start(slot: _Slot) -> bool:
+        if not pending:
+            slot.scenario = None
+            return False
+        j, sc = pending.pop()
+        obs, _ = slot.env.reset(
+            seed=sc.seed, options={"goal": sc.goal, "start": sc.start, "time_budget": sc.time_budget}
+        )
+        slot.scenario, slot.obs, slot.ret, slot.nan_obs = sc, obs, 0.0, 0
+        slot.done = slot.timed_out = False
+        order[id(slot)] = j
+        return True
+
+    active = [s for s in slots if start(s)]
+    while active:
+        if deadline is not None and time.perf_counter() > deadline:
+            raise ValidationError(
+                f"rollout ran past its wall-time limit with {len(pending) + len(active)} episodes left"
+            )
+        obs = np.stack([s.obs for s in active]).astype(np.float32, copy=False)
+        finite = np.isfinite(obs).all(axis=1)
+        actions = np.asarray(policy.act(obs))
+        if actions.ndim != 3 or actions.shape[0] != len(active) or actions.shape[2] != 2:
+            raise ValidationError(
+                f"policy returned shape {list(actions.shape)}, expected [{len(active)}, K, 2]"
+            )
+        steps = actions.shape[1] if k is None else min(k, actions.shape[1])
+        for row, slot in enumerate(active):
+            if not finite[row]:
+                slot.nan_obs += 1
+            seq = actions[row]
+            for step in range(steps):
+                terms, terminated, truncated, _ = slot.env.advance(seq[step])
+                slot.ret += sum(terms.values())
+                if terminated or truncated:
+                    slot.done, slot.timed_out = True, truncated
+                    break
+            if not slot.done:
+                slot.obs = slot.env.observe()
+        still = []
+        for slot in active:
+            if slot.done:
+                done[order[id(slot)]] = _finish(slot)
+                if start(slot):
+                    still.append(slot)
+            else:
+                still.append(slot)
+        active = still
+    for j in range(len(scenarios)):
+        yield done[j]
+
+
+def sample_scenarios(
+    scene: str, n: int, seed: int, goals: Sequence[str] = (), start: str = "region", **env_options: Any
+) -> list[Scenario]:
+    """``n`` reproducible scenarios: goals and starts drawn like :class:`NavEnv` resets draw them."""
+    from cadence.sim.registry import ENVS
+
+    base = next((c for c in ENVS.values() if c.scene == scene), NavEnvConfig(scene=scene))
+    env = NavEnv(base.replace(scene=scene, goals=tuple(goals), start=start, **env_options))
+    out = []
+    for i in range(n):
+        _, info = env.reset(seed=seed + i)
+        a = env.info.qpos_adr
+        qw, qz = env.data.qpos[a + 3], env.data.qpos[a + 6]
+        x, y = env.path[0]
+        out.append(Scenario(scene, info["goal"], (x, y, 2.0 * math.atan2(qz, qw)), None, seed + i))
+    return out
