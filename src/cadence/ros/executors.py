@@ -7,6 +7,7 @@ rclpy's ``EventsExecutor`` (``rclpy.experimental``) cut a two-node round trip he
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Iterable
 
 import rclpy
@@ -57,19 +58,19 @@ def spin_nodes(
     """Spin nodes until `until()` is true, SIGINT arrives or the context shuts down; then clean up.
 
     The executor is shut down and every node destroyed in a ``finally`` block, so Ctrl-C leaves no
-    dangling DDS participants. rclpy installs its own SIGINT handler on ``init``; it shuts the context
-    down, which ends the spin with ``ExternalShutdownException``.
+    dangling DDS participants. rclpy installs its own SIGINT/SIGTERM handler on ``init``; it shuts the
+    context down, which ends the loop.
     """
     executor = make_executor(executor_kind, context=context)
     nodes = list(nodes)
     for node in nodes:
         executor.add_node(node)
+    ok = context.ok if context is not None else rclpy.ok
     try:
-        if until is None:
-            executor.spin()
-        else:
-            while not until():
-                executor.spin_once(timeout_sec=poll_s)
+        # spin_once in a loop rather than spin(): EventsExecutor.spin() does not return on SIGINT
+        # (measured here with rclpy 9.1.2), while spin_once() sees the context shut down.
+        while ok() and not (until is not None and until()):
+            executor.spin_once(timeout_sec=poll_s)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
@@ -85,9 +86,16 @@ def run_node(
 
     Never ``with rclpy.init()`` (fails on Jazzy): try/finally with ``rclpy.try_shutdown()``.
     """
+    from cadence.ros.errors import RosError
+
     rclpy.init(args=args)
     try:
-        spin_nodes([factory()], executor_kind=executor_kind)
+        try:
+            node = factory()
+        except (RosError, ValueError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        spin_nodes([node], executor_kind=executor_kind)
     except KeyboardInterrupt:
         pass
     finally:
