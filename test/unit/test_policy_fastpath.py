@@ -93,3 +93,42 @@ def test_matmul_add_graph(tmp_path: Path) -> None:
     x = rng.standard_normal((5, 4)).astype(np.float32)
     got = NumpyGraph(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])).run(x)
     np.testing.assert_allclose(got, 1 / (1 + np.exp(-(x @ w + b))), rtol=1e-5)
+
+
+def test_fused_gemm_chain_equals_onnxruntime() -> None:
+    """Gemm -> Sigmoid -> Add(const) -> Reshape -> Gather(axis 2) -> Mul(const): all folded into one step."""
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((12, 5)).astype(np.float32)  # transB layout: [out, in]
+    b = rng.standard_normal(12).astype(np.float32)
+    init = [
+        onnx.numpy_helper.from_array(w, "w"),
+        onnx.numpy_helper.from_array(b, "b"),
+        onnx.numpy_helper.from_array(rng.standard_normal(12).astype(np.float32), "c"),
+        onnx.numpy_helper.from_array(np.array([-1, 3, 2, 2], np.int64), "shape"),
+        onnx.numpy_helper.from_array(np.array(1, np.int64), "idx"),
+        onnx.numpy_helper.from_array(np.array([2.0, -1.0], np.float32), "scale"),
+    ]
+    nodes = [
+        helper.make_node("Gemm", ["obs", "w", "b"], ["g"], transB=1),
+        helper.make_node("Sigmoid", ["g"], ["s"]),
+        helper.make_node("Add", ["s", "c"], ["a"]),
+        helper.make_node("Reshape", ["a", "shape"], ["r"]),
+        helper.make_node("Gather", ["r", "idx"], ["q"], axis=2),
+        helper.make_node("Mul", ["q", "scale"], ["out"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("obs", TensorProto.FLOAT, ["batch", 5])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["batch", 3, 2])],
+        init,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    compiled = NumpyGraph(model)
+    for batch in (1, 4):
+        x = rng.standard_normal((batch, 5)).astype(np.float32)
+        want = session.run(None, {"obs": x})[0]
+        np.testing.assert_allclose(compiled.run(x), want, rtol=1e-5, atol=1e-6)

@@ -101,10 +101,8 @@ class NumpyGraph:
         if op == "Gemm":
             self._gemm(node, attrs, consts)
             return
-        if op in ("Relu", "Tanh") and self._fusable(ins[0]):
-            gemm = self._steps[-1]
-            gemm.activation = _relu if op == "Relu" else np.tanh  # type: ignore[attr-defined]
-            self._slot[node.output[0]] = gemm.out  # type: ignore[attr-defined]
+        if self._fusable(ins[0]) and self._fuse(op, attrs, consts):
+            self._slot[node.output[0]] = self._steps[-1].out  # type: ignore[attr-defined]
             return
         if op == "Gather" and consts[1] is not None and consts[1].ndim == 0:
             # A constant scalar index is basic indexing: a view, no copy (np.take copies).
@@ -144,30 +142,83 @@ class NumpyGraph:
         self._steps.append(_GemmStep(w, b, self._index(node.input[0]), self._index(node.output[0])))
 
     def _fusable(self, name: str) -> bool:
-        """The value is the output of the last compiled step, a Gemm without an activation yet,
-        and nothing else reads it."""
+        """The value is the output of the last compiled step, a Gemm, and nothing else reads it."""
         last = self._steps[-1] if self._steps else None
         return (
             isinstance(last, _GemmStep)
-            and last.activation is None
             and self._slot.get(name) == last.out
             and self._consumers.get(name, 0) == 1
             and name not in self._graph_outputs
         )
 
+    def _fuse(self, op: str, attrs: dict[str, Any], consts: list[np.ndarray | None]) -> bool:
+        """Fold ``op`` into the preceding Gemm when it is a pure function of the Gemm's output.
+
+        Folded: ``Relu``/``Tanh``/``Sigmoid`` and ``Mul``/``Add`` by a constant (in place on the
+        Gemm's own buffer); ``Reshape`` keeping the batch axis; ``Gather`` of a constant scalar
+        index along a non-batch axis (a column selection of W: SRL's actor picks the mean half of
+        its output this way, so half of the last layer is never computed).
+        """
+        gemm: _GemmStep = self._steps[-1]  # type: ignore[assignment]
+        if op in _ACTIVATIONS and not attrs:
+            gemm.post.append((_ACTIVATIONS[op], None))
+            return True
+        if op in ("Mul", "Add") and len(consts) == 2 and consts[0] is None and consts[1] is not None:
+            c = consts[1]
+            row = (1, *gemm.tail)
+            if c.dtype.kind != "f" or np.broadcast_shapes(row, c.shape) != row:
+                return False
+            gemm.post.append((np.multiply if op == "Mul" else np.add, c.astype(np.float32)))
+            return True
+        if gemm.post:
+            return False
+        if op == "Reshape" and consts[1] is not None and not attrs.get("allowzero", 0):
+            shape = [int(v) for v in consts[1]]
+            tail = tuple(shape[1:])
+            if (
+                shape
+                and shape[0] in (-1, 0)
+                and all(v > 0 for v in tail)
+                and int(np.prod(tail)) == gemm.width
+            ):
+                gemm.tail = tail
+                return True
+            return False
+        if op == "Gather" and consts[1] is not None and consts[1].ndim == 0:
+            axis = attrs.get("axis", 0)
+            if not 1 <= axis <= len(gemm.tail):
+                return False
+            columns = np.take(np.arange(gemm.width).reshape(gemm.tail), int(consts[1]), axis=axis - 1)
+            gemm.select(columns)
+            return True
+        return False
+
 
 class _GemmStep:
-    """``y = x @ W + b`` (then an optional in-place activation).
+    """``y = x @ W + b``, optionally reshaped, then in-place elementwise post-operations.
 
-    Batch 1 uses a matrix-vector product into a preallocated row: it is about twice as fast as a
+    Batch 1 uses a matrix-vector product into a preallocated row: about twice as fast as a
     1 x n matrix product in numpy, and allocation-free. The buffer is overwritten by the next call,
-    so a Gemm whose output is the graph output is copied (see :meth:`NumpyGraph.run`).
+    so :meth:`NumpyGraph.run` copies a Gemm output that is the graph output.
     """
 
     def __init__(self, w: np.ndarray, b: np.ndarray | None, src: int, out: int) -> None:
         self.w, self.b, self.src, self.out = w, b, src, out
-        self.activation: Callable[..., Any] | None = None
+        self.tail: tuple[int, ...] = (w.shape[1],)
+        self.post: list[tuple[Callable[..., Any], np.ndarray | None]] = []
         self._row = np.empty((1, w.shape[1]), np.float32)
+
+    @property
+    def width(self) -> int:
+        return int(self.w.shape[1])
+
+    def select(self, columns: np.ndarray) -> None:
+        """Keep only ``columns`` (an index array whose shape becomes the new tail)."""
+        flat = columns.ravel()
+        self.w = np.ascontiguousarray(self.w[:, flat])
+        self.b = None if self.b is None else np.ascontiguousarray(self.b[flat])
+        self.tail = tuple(columns.shape) if columns.ndim else ()
+        self._row = np.empty((1, len(flat)), np.float32)
 
     def __call__(self, env: list[Any]) -> None:
         x = env[self.src]
@@ -178,13 +229,28 @@ class _GemmStep:
             y = x @ self.w
         if self.b is not None:
             np.add(y, self.b, out=y)
-        if self.activation is not None:
-            self.activation(y, out=y)
+        if len(self.tail) != 1:
+            y = y.reshape((y.shape[0], *self.tail))
+        for fn, c in self.post:
+            if c is None:
+                fn(y, out=y)
+            else:
+                fn(y, c, out=y)
         env[self.out] = y
 
 
 def _relu(x: np.ndarray, out: np.ndarray) -> None:
     np.maximum(x, np.float32(0.0), out=out)
+
+
+def _sigmoid(x: np.ndarray, out: np.ndarray) -> None:
+    np.negative(x, out=out)
+    np.exp(out, out=out)
+    np.add(out, np.float32(1.0), out=out)
+    np.reciprocal(out, out=out)
+
+
+_ACTIVATIONS: dict[str, Callable[..., Any]] = {"Relu": _relu, "Tanh": np.tanh, "Sigmoid": _sigmoid}
 
 
 def _pure(op: str, attrs: dict[str, Any], n_in: int) -> Callable[..., Any]:
