@@ -144,7 +144,11 @@ def as_batch(formula: Formula, signals: Mapping[str, ArrayLike]) -> tuple[dict[s
         )
     env: dict[str, np.ndarray] = {}
     single = True
-    for name in sorted(formula.signals):
+    # A formula over constants only still has the trace's length: take it from the given columns.
+    names = sorted(formula.signals) or sorted(signals)
+    if not names:
+        raise STLTraceError("no signals given: the trace length is unknown")
+    for name in names:
         arr = np.asarray(signals[name], dtype=np.float64)
         if arr.ndim not in (1, 2) or arr.shape[-1] == 0:
             raise STLTraceError(
@@ -180,8 +184,8 @@ def robustness(formula: Formula | str, signals: Mapping[str, ArrayLike], dt: flo
     if not dt > 0 or not math.isfinite(dt):
         raise STLTraceError(f"sampling period dt must be a positive number of seconds, got {dt!r}")
     env, single = as_batch(formula, signals)
-    batch = max((a.shape[0] for a in env.values()), default=1)
-    length = next(iter(env.values())).shape[1] if env else 1
+    batch = max(a.shape[0] for a in env.values())
+    length = next(iter(env.values())).shape[1]
     out = np.empty((batch, length))
     # Chunks of ~64k samples keep every temporary small: on a shared machine fresh multi-MB numpy
     # buffers cost more in page faults than the arithmetic (bench/stl_bench.py).

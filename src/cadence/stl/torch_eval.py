@@ -137,7 +137,8 @@ def _term(expr: Expr, env: Mapping[str, torch.Tensor]) -> torch.Tensor | float:
     if isinstance(expr, Neg):
         return -_term(expr.arg, env)
     if isinstance(expr, Abs):
-        return torch.abs(torch.as_tensor(_term(expr.arg, env)))
+        arg = _term(expr.arg, env)
+        return torch.abs(arg) if isinstance(arg, torch.Tensor) else abs(arg)
     if isinstance(expr, Arith):
         a, b = _term(expr.left, env), _term(expr.right, env)
         return {"+": a + b, "-": a - b, "*": a * b}[expr.op] if expr.op != "/" else a / b
@@ -169,7 +170,8 @@ def robustness_torch(
             f"missing signal(s) {', '.join(missing)}; given: {', '.join(sorted(signals)) or 'none'}"
         )
     env: dict[str, torch.Tensor] = {}
-    for name in formula.signals:
+    # A formula over constants only still has the trace's shape: take it from the given columns.
+    for name in formula.signals or signals:
         value = signals[name]
         tensor = value if isinstance(value, torch.Tensor) else torch.as_tensor(value, dtype=torch.float64)
         if tensor.ndim not in (1, 2) or tensor.shape[-1] == 0:
@@ -181,13 +183,16 @@ def robustness_torch(
         shape = torch.broadcast_shapes(*(t.shape for t in env.values()))
     except RuntimeError as err:
         raise STLTraceError(f"signals have incompatible shapes: {err}") from err
+    if not env:
+        raise STLTraceError("no signals given: the trace length is unknown")
     smin, smax = _ops(temperature)
+    ref = next(iter(env.values()))  # dtype and device for constants
 
     def ev(node: Formula) -> torch.Tensor:
         if isinstance(node, Predicate):
             a, b = _term(node.left, env), _term(node.right, env)
             value = b - a if node.op in ("<", "<=") else a - b
-            return torch.as_tensor(value).expand(shape)
+            return torch.as_tensor(value, dtype=ref.dtype, device=ref.device).expand(shape)
         if isinstance(node, Not):
             return -ev(node.arg)
         if isinstance(node, And):
