@@ -11,10 +11,12 @@ torch is imported inside the functions: importing ``cadence.learn.export`` stays
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,6 @@ from cadence.policy.manifest import (
     OnnxFile,
     TensorSpec,
     manifest_path_for,
-    sha256_file,
     write_atomic,
 )
 from cadence.policy.model import check_golden
@@ -160,10 +161,10 @@ def export_policy(
         format_version=FORMAT_VERSION,
     )
     _verify_with_ort(data, manifest, out_path.name)
+    manifest = replace(manifest, onnx=OnnxFile(out_path.name, hashlib.sha256(data).hexdigest(), opset))
+    # Each file is replaced atomically; the model first, so a reader never pairs a new manifest
+    # with an old model (an old manifest with a new model fails the sha256 check, i.e. closed).
     write_atomic(out_path, data)
-    manifest = Manifest(
-        **{**manifest.__dict__, "onnx": OnnxFile(out_path.name, sha256_file(out_path), opset)}
-    )
     manifest.write(manifest_path_for(out_path))
     LOG.info("exported %s (obs_dim=%d, k=%d, opset=%d)", out_path, obs_dim, action.k, opset)
     return manifest
