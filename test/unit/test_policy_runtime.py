@@ -290,3 +290,20 @@ def test_no_provider_can_load_an_invalid_graph() -> None:
 
     with pytest.raises(ProviderError, match="no execution provider"):
         create_session(b"\x08\x07garbage")
+
+
+def test_runtime_does_not_import_torch(exported: tuple[TinyActor, Path]) -> None:
+    """The robot runtime needs onnxruntime + onnx + numpy only (issue 4)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from cadence.policy.runtime import load_policy\n"
+        "import cadence.policy.safety, cadence.policy.playback, cadence.policy.backup\n"
+        f"p = load_policy({str(exported[1])!r}); p.act(np.zeros((1, {OBS_DIM}), np.float32))\n"
+        "load_policy('backup')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'stable_baselines3', 'mujoco')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
