@@ -22,10 +22,10 @@ from rosbags.rosbag2 import Reader, ReaderError
 from rosbags.serde import SerdeError
 
 from cadence.data.errors import BagCountError, BagError
-from cadence.data.typestore import Decoder, build_decoders
+from cadence.data.typestore import Decoder, build_decoders, kilted_store
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterator
+    from collections.abc import Callable, Collection, Iterator, Mapping
     from types import TracebackType
 
 # What the storage back ends raise on damaged files (sqlite3: DatabaseError; MCAP: struct/zstd/
@@ -43,6 +43,13 @@ _STORAGE_ERRORS = (
 _DECODE_ERRORS = (SerdeError, struct.error, IndexError, ValueError, UnicodeDecodeError, AssertionError)
 LOG = logging.getLogger(__name__)
 _REINDEX = "if the storage files are intact, recreate it with `ros2 bag reindex {path}`"
+
+
+class Sampler(NamedTuple):
+    """How a message type becomes a core sample: a direct CDR parser (or None) and the fallback."""
+
+    fast: Callable[[bytes, int], Any] | None
+    from_msg: Callable[[Any, int], Any]
 
 
 class Message(NamedTuple):
@@ -116,6 +123,7 @@ class BagReader:
         for conn in self._reader.connections:
             self.metadata_counts[(conn.topic, conn.msgtype)] += conn.msgcount
         self.decoders = build_decoders(self._reader.connections)
+        self._kilted = kilted_store()
         return self
 
     def __exit__(
@@ -144,11 +152,17 @@ class BagReader:
         """Map each topic of the bag to its message type."""
         return {topic: msgtype for topic, msgtype in self.metadata_counts}
 
-    def messages(self, topics: Collection[str] | None = None) -> Iterator[Message]:
+    def messages(
+        self, topics: Collection[str] | None = None, samplers: Mapping[str, Sampler] | None = None
+    ) -> Iterator[Message]:
         """Yield decoded messages, storage file by storage file (split bags in file order).
 
         Args:
             topics: Topics to read (``None``: every topic). Skipped connections are never decoded.
+            samplers: Per message type, how to turn it into a core sample; ``Message.msg`` is then
+                the sample. A sampler's ``fast`` CDR parser is used only when the bag's definition
+                of the type is rosbags' Kilted one (same RIHS01 hash); otherwise, or when it
+                rejects the bytes, the message is deserialised by rosbags and given to ``from_msg``.
 
         Yields:
             Decoded messages.
@@ -158,6 +172,7 @@ class BagReader:
         """
         wanted = set(self.topic_types()) if topics is None else set(topics)
         self._read_topics |= wanted
+        samplers = samplers or {}
         decompress = _decompressor(self._reader.compression_mode)
         for storage in self._reader.storage.storages:
             filename = Path(str(getattr(storage, "path", "?"))).name
@@ -169,22 +184,53 @@ class BagReader:
             ]
             if not conns:
                 continue
+            fast = {
+                c.id: samplers[c.msgtype].fast
+                for c in conns
+                if c.msgtype in samplers
+                and samplers[c.msgtype].fast
+                and self._is_kilted((c.topic, c.msgtype))
+            }
             try:
                 for conn, stamp, raw in storage.messages(conns):
                     key = (conn.topic, conn.msgtype)
-                    decoder = self.decoders.get(key)
-                    if decoder is None:  # in the storage file but not in metadata.yaml
+                    if key not in self.decoders:  # in the storage file but not in metadata.yaml
                         self.counts[key] += 1
                         continue
                     data = decompress(raw) if decompress else raw
-                    try:
-                        msg = decoder.stores[self._store_index[key]].deserialize_cdr(data, conn.msgtype)
-                    except _DECODE_ERRORS as err:
-                        msg = self._retry_decode(key, data, stamp, filename, err)
+                    msg = None
+                    if conn.id in fast:
+                        try:
+                            msg = fast[conn.id](data, stamp)
+                        except _DECODE_ERRORS:
+                            msg = None
+                    if msg is None:
+                        msg = self._decode(key, data, stamp, filename)
+                        if conn.msgtype in samplers:
+                            msg = samplers[conn.msgtype].from_msg(msg, stamp)
                     self.counts[key] += 1
                     yield Message(conn.topic, conn.msgtype, stamp, msg)
             except _STORAGE_ERRORS as err:
                 raise BagError(f"bag {self.path}: storage file {filename} is damaged: {err!r}") from err
+
+    def _is_kilted(self, key: tuple[str, str]) -> bool:
+        """Whether the definition decoding ``key`` is rosbags' Kilted one (the fast parsers' layout)."""
+        stores = self.decoders[key].stores
+        if not stores:
+            return False
+        store = stores[self._store_index[key]]
+        if store is self._kilted:
+            return True
+        try:
+            return store.hash_rihs01(key[1]) == self._kilted.hash_rihs01(key[1])
+        except (KeyError, ValueError, TypeError):
+            return False
+
+    def _decode(self, key: tuple[str, str], data: bytes, stamp: int, filename: str) -> Any:
+        try:
+            return self.decoders[key].stores[self._store_index[key]].deserialize_cdr(data, key[1])
+        except _DECODE_ERRORS as err:
+            return self._retry_decode(key, data, stamp, filename, err)
 
     def _retry_decode(
         self, key: tuple[str, str], data: bytes, stamp: int, filename: str, err: Exception

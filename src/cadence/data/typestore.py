@@ -10,6 +10,7 @@ is *skipped* with a reason instead of failing the whole bag (issue 8).
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,8 +29,14 @@ _IDL_SEP = "=" * 80 + "\n"
 
 
 def default_typestore() -> Typestore:
-    """Return rosbags' store of the ROS 2 distribution cadence targets (Kilted)."""
+    """Return a new rosbags store of the ROS 2 distribution cadence targets (Kilted)."""
     return get_typestore(Stores.ROS2_KILTED)
+
+
+@functools.cache
+def kilted_store() -> Typestore:
+    """One shared Kilted store (read-only use: decoding and hashing)."""
+    return default_typestore()
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,7 @@ def build_decoders(connections: Iterable[Connection]) -> dict[tuple[str, str], D
         A decoder per ``(topic, msgtype)``.
     """
     embedded = get_typestore(Stores.EMPTY)
-    fallback = default_typestore()
+    fallback = kilted_store()
     decoders: dict[tuple[str, str], Decoder] = {}
     for conn in connections:
         key = (conn.topic, conn.msgtype)
