@@ -127,3 +127,9 @@ def test_replan_with_nothing_left_is_rejected(planner: Planner) -> None:
     plan = planner.plan("go to the kitchen")
     with pytest.raises(PlanRejected, match="nothing to replan"):
         planner.replan(plan, (2.5, 6.4, 0.0), satisfied=1, reason="done")
+
+
+def test_mh_with_the_default_scorer_keeps_the_proportional_optimum() -> None:
+    spans = legs(10.0, 30.0, requested=[None, 80.0])
+    sampled = allocate(spans, TimingConfig(iterations=200), slack_score)
+    assert sampled[0] == pytest.approx(20.0, abs=0.05)

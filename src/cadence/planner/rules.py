@@ -62,17 +62,20 @@ def closest_regions(word: str, phrases: dict[tuple[str, ...], str], n: int = 3) 
     return tuple(dict.fromkeys(by_text[m] for m in matches))[:n]
 
 
-def parse_task(task: str, scene: Scene, phrases: dict[tuple[str, ...], str] | None = None) -> Intent:
+def lexicon_for(scene: Scene) -> lx.Lexicon:
+    """The rules lexicon of a scene (its region names, aliases and partial names)."""
+    return lx.Lexicon(lx.region_phrases((r.name, r.aliases) for r in scene.regions))
+
+
+def parse_task(task: str, scene: Scene, lexicon: lx.Lexicon | None = None) -> Intent:
     """Read a task into an :class:`Intent` (see the module docstring for the grammar).
 
     Raises:
         TaskNotUnderstood: naming the words not understood and the closest region names.
     """
-    phrases = (
-        phrases if phrases is not None else lx.region_phrases((r.name, r.aliases) for r in scene.regions)
-    )
-    tokens = lx.tokenize(lx.normalize(task), phrases)
-    _reject_unknown(task, tokens, phrases, scene)
+    lexicon = lexicon if lexicon is not None else lexicon_for(scene)
+    tokens = lx.tokenize(lx.normalize(task), lexicon)
+    _reject_unknown(task, tokens, lexicon.regions, scene)
     st = _State()
     for tok in tokens:
         _step(st, tok, task)
@@ -197,12 +200,12 @@ class RulesBackend:
     max_attempts = 1
 
     def __init__(self) -> None:
-        self._phrases: dict[tuple, dict[tuple[str, ...], str]] = {}
+        self._lexicons: dict[tuple, lx.Lexicon] = {}
 
     def propose(self, request: PlanRequest, feedback: str | None = None) -> Intent:
         """Parse ``request.task`` against ``request.scene`` (``feedback`` is ignored: rules are exact)."""
         scene = request.scene
         key = (scene.name, scene.regions)
-        if key not in self._phrases:
-            self._phrases[key] = lx.region_phrases((r.name, r.aliases) for r in scene.regions)
-        return parse_task(request.task, scene, self._phrases[key])
+        if key not in self._lexicons:
+            self._lexicons[key] = lexicon_for(scene)
+        return parse_task(request.task, scene, self._lexicons[key])

@@ -152,16 +152,29 @@ def region_phrases(regions: Iterable[tuple[str, Iterable[str]]]) -> dict[tuple[s
     return full
 
 
-def tokenize(words: list[str], regions: dict[tuple[str, ...], str]) -> list[Token]:
+class Lexicon:
+    """The grammar's phrases merged with one scene's region phrases (build once per scene)."""
+
+    def __init__(self, regions: dict[tuple[str, ...], str]) -> None:
+        self.regions = regions
+        self.table: dict[tuple[str, ...], tuple[str, object]] = dict(GRAMMAR)
+        self.table.update({k: (REGION, v) for k, v in regions.items()})
+        self.longest: dict[str, int] = {}
+        for key in self.table:
+            self.longest[key[0]] = max(self.longest.get(key[0], 0), len(key))
+
+
+_NUMBER = re.compile(r"\d+(\.\d+)?")
+
+
+def tokenize(words: list[str], lexicon: Lexicon) -> list[Token]:
     """Greedy longest-phrase match; region phrases win ties; unknown words get kind ``unknown``."""
-    table: dict[tuple[str, ...], tuple[str, object]] = dict(GRAMMAR)
-    table.update({k: (REGION, v) for k, v in regions.items()})
-    longest = max(len(k) for k in table)
+    table = lexicon.table
     out: list[Token] = []
     i = 0
     while i < len(words):
         w = words[i]
-        if re.fullmatch(r"\d+(\.\d+)?", w):
+        if _NUMBER.fullmatch(w):
             out.append(Token(NUM, float(w), w))
             i += 1
             continue
@@ -169,7 +182,7 @@ def tokenize(words: list[str], regions: dict[tuple[str, ...], str]) -> list[Toke
             out.append(Token(UNIT, _UNITS[w], w))
             i += 1
             continue
-        for n in range(min(longest, len(words) - i), 0, -1):
+        for n in range(min(lexicon.longest.get(w, 0), len(words) - i), 0, -1):
             key = tuple(words[i : i + n])
             if key in table:
                 kind, value = table[key]

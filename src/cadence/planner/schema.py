@@ -102,9 +102,15 @@ def _check_array(value: list[Any], schema: Mapping[str, Any], where: str) -> Non
     if "maxItems" in schema and len(value) > schema["maxItems"]:
         raise PlanFormatError(f"{where}: at most {schema['maxItems']} item(s) allowed, got {len(value)}")
     items = schema.get("items")
-    if items is not None:
+    if items is None:
+        return
+    if items.get("type") == "number" and len(items) == 1:  # fast path: waypoints, windows
         for i, item in enumerate(value):
-            check(item, items, f"{where}[{i}]")
+            if type(item) not in (int, float) or not math.isfinite(item):
+                check(item, items, f"{where}[{i}]")  # raises with the path and the reason
+        return
+    for i, item in enumerate(value):
+        check(item, items, f"{where}[{i}]")
 
 
 def number(minimum: float | None = None, maximum: float | None = None, nullable: bool = False) -> dict:

@@ -11,8 +11,10 @@ are allocated in two passes:
 2. **Refined by sampling** (TGPO, critic-guided Metropolis-Hastings): the free deadlines inside a
    span that ends at a requested deadline are perturbed one at a time and accepted with probability
    ``exp((score' - score) / temperature)``; the best allocation seen wins. The scorer is pluggable
-   (:class:`AllocationScorer`: the critic engineer's progress model, a policy value ...); the default
-   :func:`slack_score` prefers proportional slack. The sampler is seeded, so plans are reproducible.
+   (:class:`AllocationScorer`: the critic engineer's progress model, a policy value ...). The default
+   :func:`slack_score` prefers proportional slack, which is exactly what pass 1 produces (its
+   maximiser under the span constraint), so without a scorer the sampler is skipped and only its
+   feasibility check remains. The sampler is seeded, so plans are reproducible.
 """
 
 from __future__ import annotations
@@ -186,7 +188,7 @@ def allocate(
     d = _initial(legs, cfg)
     last_anchor = max((i for i, leg in enumerate(legs) if leg.requested is not None), default=-1)
     free = [j for j in range(last_anchor) if legs[j].requested is None]
-    if free and cfg.iterations > 0:
+    if free and cfg.iterations > 0 and scorer is not None:
         rng = random.Random(cfg.seed)
         score = score_fn(legs, d)
         best, best_score = list(d), score
