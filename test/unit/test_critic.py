@@ -14,7 +14,7 @@ from cadence.critic.geodesic import distance_field
 from cadence.critic.registry import critic_names, make_critic
 from cadence.critic.stagnation import StagnationConfig, StagnationDetector
 from cadence.critic.stl_critic import StlCritic
-from cadence.critic.task import reach_task
+from cadence.critic.task import reach_task, task_from_plan, task_from_spec
 from cadence.critic.types import CriticTask, Invariant, Progress, Snapshot, Stage
 from cadence.planner.scene import load_scene
 
@@ -110,7 +110,7 @@ def test_stl_stages_hold_and_invariant(scene):
     out = _run(StlCritic(), CriticTask(scene, (Stage("kitchen"),), (Invariant("lab"),)), bad)
     assert any("keep out of lab" in p.reason for p in out)
     assert out[-1].value == 1.0 and not out[-1].done
-    assert "violated" in out[-1].reason
+    assert "violated" in out[-1].reason and "keep out of lab" in out[-1].reason
 
 
 def test_stl_deadline_penalty(scene):
@@ -151,3 +151,66 @@ def test_stl_critic_on_driven_episodes_orders_time(scene):
         values = np.array([p.value for p in out[: r + 1]])
         assert np.corrcoef(np.argsort(np.argsort(values)), np.arange(r + 1))[0, 1] > 0.9
         assert out[r].done and not any(p.done for p in out[:r])
+
+
+SPEC = "eventually[0:60](kitchen > 0 and eventually[0:30](always[0:2](office > 0))) and always[0:90](not (lab > 0))"
+
+
+def test_task_from_spec_follows_the_decomposition(scene):
+    task = task_from_spec(scene, SPEC)
+    assert [(s.region, s.hold) for s in task.stages] == [("kitchen", 0.0), ("office", 2.0)]
+    assert task.invariants[0].signals == ("lab",) and task.invariants[0].window == (0.0, 90.0)
+    assert (
+        task.invariants[0].robustness_at(scene, (2.5, 1.6))
+        < 0
+        < task.invariants[0].robustness_at(scene, (5, 4))
+    )
+    with pytest.raises(TaskError, match="cannot build"):
+        task_from_spec(scene, "eventually[0:10](garage > 0)")
+
+
+def test_spec_monitor_decides_done(scene):
+    # kitchen, back through the hallway, into the office and stay 2.4 s: the monitor's lower bound
+    # stays <= 0 until the horizon (the lab invariant runs to 90 s), the upper bound stays > 0.
+    path = (
+        _line((4.0, 4.0), (2.5, 4.0), 5)
+        + _line((2.5, 4.0), (2.5, 5.8), 5)
+        + _line((2.5, 5.8), (2.5, 4.0), 5)
+        + _line((2.5, 4.0), (7.5, 4.0), 10)
+        + _line((7.5, 4.0), (7.5, 5.8), 5)
+        + [(7.5, 5.8, 1.57)] * 6
+    )
+    out = _run(StlCritic(), task_from_spec(scene, SPEC), path)
+    assert out[-1].done and out[-1].stage == 2
+    assert not any(p.done for p in out[:-3])
+    assert "spec robustness in [" in out[-1].reason
+    # Reach-only spec: the monitor's lower bound turns positive as soon as the kitchen is entered.
+    out = _run(StlCritic(), task_from_spec(scene, "eventually[0:30](kitchen > 0)"), path[:10])
+    first = next(i for i, p in enumerate(out) if p.done)
+    assert float(scene.signed_distance("kitchen", path[first][:2])) > 0
+    assert not any(p.done for p in out[:first])
+
+
+def test_task_from_plan(scene):
+    from cadence.planner.plan import Invariant as PlanInvariant
+    from cadence.planner.plan import Limits, Plan, Subgoal
+
+    plan = Plan(
+        task="go to the kitchen then the office, avoid the lab",
+        scene="apartment",
+        spec="eventually[0:40](kitchen > 0 and eventually[0:40](office > 0)) and always[0:80](not (lab > 0))",
+        subgoals=(
+            Subgoal("kitchen", ("kitchen",), (0.0, 40.0)),
+            Subgoal("office", ("office",), (0.0, 80.0), 1.0),
+        ),
+        invariants=(PlanInvariant("keep_out", "lab", (0.0, 80.0)),),
+        limits=Limits(1.0, 2.0),
+        start=(4.0, 4.0, 0.0),
+        waypoints=((2.5, 4.0), (2.5, 6.4), (7.5, 4.0), (7.5, 6.4)),
+        horizon=80.0,
+        backend="rules",
+    )
+    task = task_from_plan(plan, scene)
+    assert [s.region for s in task.stages] == ["kitchen", "office"] and task.stages[1].hold == 1.0
+    assert task.invariants[0].avoid and task.invariants[0].region == "lab"
+    assert task.spec == plan.spec

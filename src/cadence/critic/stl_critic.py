@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from cadence.critic.errors import TaskError
 from cadence.critic.geodesic import DistanceField, distance_field
 from cadence.critic.types import CriticTask, Progress, Snapshot
@@ -30,6 +32,7 @@ class StlCriticConfig:
         late_weight: Largest per-decision penalty for being behind a deadline.
         resolution: Distance-field cell size (m).
         clearance: Distance-field obstacle clearance (m).
+        monitor: Run ``cadence.stl.OnlineMonitor`` on the task's spec (when it has one) for done.
     """
 
     nominal_speed: float = 0.5
@@ -38,6 +41,7 @@ class StlCriticConfig:
     late_weight: float = 0.02
     resolution: float = 0.1
     clearance: float = 0.25
+    monitor: bool = True
 
     def __post_init__(self) -> None:
         if not self.nominal_speed > 0 or not self.invariant_margin > 0:
@@ -73,6 +77,8 @@ class StlCritic:
         self._inside_since: float | None = None
         self._violated: str | None = None
         self._value = 0.0
+        self._monitor = _make_monitor(task.spec, cfg) if cfg.monitor else None
+        self._fed_until = -math.inf
         progress = self._step(first)
         self._value = progress.value
         return Progress(0.0, progress.value, progress.done, progress.stage, progress.reason)
@@ -83,9 +89,14 @@ class StlCritic:
         return self._step(snapshot)
 
     # ------------------------------------------------------------------ internals
+    @property
+    def _current(self) -> CriticTask:
+        if self._task is None:
+            raise TaskError("StlCritic used before reset(task, first)")
+        return self._task
+
     def _step(self, snap: Snapshot) -> Progress:
-        task = self._task
-        assert task is not None  # guarded by observe()
+        task = self._current
         self._advance(snap)
         n = len(task.stages)
         if self._stage >= n:
@@ -99,12 +110,27 @@ class StlCritic:
         delta = max(-1.0, min(1.0, value - self._value - penalty))
         self._value = value
         done = self._stage >= n and self._violated is None
+        if self._monitor is not None:
+            lower, upper = self._feed_monitor(snap)
+            # Decided true (lower > 0), or every subgoal met and nothing violated so far (upper > 0:
+            # invariants that run to the horizon only decide at its end).
+            done = lower > 0 or (done and upper > 0)
+            reason = f"{reason}; spec robustness in [{lower:.2f}, {upper:.2f}]"
         return Progress(float(delta), float(min(max(value, 0.0), 1.0)), done, self._stage, reason)
+
+    def _feed_monitor(self, snap: Snapshot) -> tuple[float, float]:
+        """Feed the spec's online monitor up to `snap.t`, holding the pose between decisions."""
+        monitor = self._monitor
+        signals = self._current.scene.region_signals(np.array(snap.xy))  # type: ignore[attr-defined]
+        sample = {name: float(v) for name, v in signals.items()}
+        due = math.floor(snap.t / monitor.dt + 1e-9) + 1  # samples at 0, dt, ..., <= t
+        while monitor.samples < due:
+            monitor.update(sample)
+        return monitor.interval
 
     def _advance(self, snap: Snapshot) -> None:
         """Move through every stage the snapshot completes (several if regions overlap)."""
-        task = self._task
-        assert task is not None
+        task = self._current
         while self._stage < len(task.stages):
             stage = task.stages[self._stage]
             inside = float(task.scene.signed_distance(stage.region, snap.xy)) > 0.0  # type: ignore[attr-defined]
@@ -121,8 +147,7 @@ class StlCritic:
                 self._stage_dist = max(self._fields[self._stage].at(*snap.xy), 1e-6)
 
     def _stage_fraction(self, snap: Snapshot) -> tuple[float, str]:
-        task = self._task
-        assert task is not None
+        task = self._current
         stage = task.stages[self._stage]
         togo = self._fields[self._stage].at(*snap.xy)
         # Below 0 when the robot moves away from where the stage started: regression must show.
@@ -138,22 +163,20 @@ class StlCritic:
         return frac, f"{stage.region}: {togo:.2f} m to go"
 
     def _penalties(self, snap: Snapshot) -> tuple[float, str]:
-        task = self._task
-        assert task is not None
+        task = self._current
         cfg = self.config
         penalty, notes = 0.0, []
         for inv in task.invariants:
             if not inv.window[0] <= snap.t <= inv.window[1]:
                 continue
-            rob = inv.robustness(float(task.scene.signed_distance(inv.region, snap.xy)))  # type: ignore[attr-defined]
+            rob = inv.robustness_at(task.scene, snap.xy)
             if rob < cfg.invariant_margin:
                 penalty += cfg.invariant_weight * min(
                     (cfg.invariant_margin - rob) / cfg.invariant_margin, 1.0
                 )
-                verb = "keep out of" if inv.avoid else "stay in"
-                notes.append(f"{verb} {inv.region}: margin {rob:.2f} m")
+                notes.append(f"{inv.describe()}: margin {rob:.2f} m")
             if rob <= 0.0 and self._violated is None:
-                self._violated = inv.region
+                self._violated = inv.describe()
         if self._stage < len(task.stages):
             stage = task.stages[self._stage]
             togo = self._fields[self._stage].at(*snap.xy)
@@ -162,5 +185,23 @@ class StlCritic:
                 penalty += cfg.late_weight * min(-slack / max(stage.window[1], 1.0), 1.0)
                 notes.append(f"{stage.region}: {-slack:.1f} s behind its deadline")
         if self._violated is not None:
-            notes.append(f"invariant on {self._violated} violated")
+            notes.append(f"invariant {self._violated!r} violated")
         return penalty, "; ".join(notes)
+
+
+MONITOR_PERIODS = (0.4, 0.2, 0.1, 0.05)  # s: the coarsest period the spec's bounds are multiples of
+
+
+def _make_monitor(spec: str | None, cfg: StlCriticConfig) -> object | None:
+    """An online monitor of `spec` at the coarsest period its time bounds allow (None: no spec)."""
+    if not spec:
+        return None
+    from cadence.stl import OnlineMonitor, STLError
+
+    last: Exception | None = None
+    for dt in MONITOR_PERIODS:
+        try:
+            return OnlineMonitor(spec, dt)
+        except STLError as err:  # bounds not a whole number of periods: try a finer one
+            last = err
+    raise TaskError(f"cannot monitor spec {spec!r}: {last}") from last

@@ -11,6 +11,8 @@ runtime (:mod:`cadence.critic.learned`).
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from cadence.critic.episodes import Episode, random_episodes
-from cadence.critic.errors import CriticModelError, TaskError
+from cadence.critic.errors import CriticError, CriticModelError, TaskError
 from cadence.critic.features import feature_dim
 from cadence.critic.pairs import make_pairs
 
@@ -27,6 +29,8 @@ SOURCES = ("sim", "kinematic")
 INPUT_NAME = "pair"
 OUTPUTS = ("delta", "done")
 OPSET = 17
+DEFAULT_SCENES = ("apartment", "warehouse", "open")
+HELDOUT_SEED = 500_000  # held-out episodes use seeds far from the training ones
 
 
 @dataclass(frozen=True)
@@ -44,13 +48,14 @@ class CriticTrainConfig:
         batch_size: Minibatch size.
         lr: Adam learning rate.
         done_weight: Weight of the done head's loss.
+        heldout_per_scene: Fresh episodes per scene scored after export (0: skip).
         seed: Seed of episodes, pairs and weights.
         threads: torch intra-op threads (1: tiny nets train fastest single-threaded on a shared CPU).
         metrics: Held-out figures to record in the manifest.
     """
 
     out: str = "models/progress_critic.onnx"
-    scenes: tuple[str, ...] = ("apartment",)
+    scenes: tuple[str, ...] = DEFAULT_SCENES
     source: str = "sim"
     episodes_per_scene: int = 200
     pairs_per_episode: int = 64
@@ -59,6 +64,7 @@ class CriticTrainConfig:
     batch_size: int = 512
     lr: float = 2e-3
     done_weight: float = 0.5
+    heldout_per_scene: int = 20
     seed: int = 0
     threads: int = 1
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -71,6 +77,8 @@ class CriticTrainConfig:
         for name in ("episodes_per_scene", "pairs_per_episode", "hidden", "epochs", "batch_size", "threads"):
             if int(getattr(self, name)) < 1:
                 raise TaskError(f"CriticTrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.heldout_per_scene < 0:
+            raise TaskError(f"CriticTrainConfig.heldout_per_scene must be >= 0, got {self.heldout_per_scene}")
         if not str(self.out).endswith(".onnx"):
             raise TaskError(f"CriticTrainConfig.out must end in .onnx, got {self.out!r}")
 
@@ -155,6 +163,7 @@ def export_critic(net: Any, config: CriticTrainConfig, metrics: dict[str, Any] |
 
     import torch
 
+    from cadence.policy.errors import PolicyError
     from cadence.policy.manifest import (
         FORMAT_VERSION,
         Golden,
@@ -201,18 +210,101 @@ def export_critic(net: Any, config: CriticTrainConfig, metrics: dict[str, Any] |
         lineage={k: v for k, v in asdict(config).items() if k != "metrics"} | {"scenes": list(config.scenes)},
         format_version=FORMAT_VERSION,
     )
-    write_atomic(out, buf.getvalue())
-    manifest = Manifest(**{**manifest.__dict__, "onnx": OnnxFile(out.name, sha256_file(out), OPSET)})
-    manifest.write(manifest_path_for(out))
-    load_model(out)  # the runtime's own checks: sha256, structure, I/O, golden replay
+    # Write into a scratch folder beside the destination, verify with the runtime's own checks
+    # (sha256, structure, I/O, golden replay), then move both files in: never a half-valid pair.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".critic-", dir=out.parent) as tmp:
+        staged = Path(tmp) / out.name
+        write_atomic(staged, buf.getvalue())
+        manifest = Manifest(**{**manifest.__dict__, "onnx": OnnxFile(out.name, sha256_file(staged), OPSET)})
+        manifest.write(manifest_path_for(staged))
+        try:
+            load_model(staged)
+        except PolicyError as err:
+            raise CriticModelError(f"exported critic fails verification: {err}") from err
+        os.replace(staged, out)
+        os.replace(manifest_path_for(staged), manifest_path_for(out))
     return out
 
 
+def record_metrics(path: Path, metrics: dict[str, Any]) -> None:
+    """Add held-out metrics to an exported critic's manifest (the ONNX bytes are untouched)."""
+    from cadence.policy.manifest import Manifest, load_manifest, manifest_path_for
+
+    mpath = manifest_path_for(path)
+    manifest = load_manifest(mpath)
+    Manifest(**{**manifest.__dict__, "metrics": {**manifest.metrics, **metrics}}).write(mpath)
+
+
+def heldout_metrics(path: Path, config: CriticTrainConfig, scenes: dict[str, object]) -> dict[str, Any]:
+    """VOC and done F1 of the exported critic on fresh episodes (seeds disjoint from training)."""
+    from cadence.critic.evaluate import score_critic
+    from cadence.critic.learned import LearnedCritic
+
+    critic = LearnedCritic(path)
+    held = CriticTrainConfig(**{**asdict(config), "episodes_per_scene": config.heldout_per_scene})
+    out: dict[str, Any] = {}
+    for k, (name, scene) in enumerate(scenes.items()):
+        episodes = collect_episodes(held, {name: scene}, HELDOUT_SEED + config.seed + 1000 * k)
+        score = score_critic(critic, episodes, scene)
+        out[name] = {
+            "voc": round(score.voc, 4),
+            "voc_min": round(score.voc_min, 4),
+            "done_f1": round(score.done_f1, 4),
+        }
+    return {"heldout": out, "heldout_episodes_per_scene": config.heldout_per_scene, "source": config.source}
+
+
 def train_critic(config: CriticTrainConfig) -> Path:
-    """Collect episodes, fit, export. Returns the ONNX path (manifest beside it)."""
+    """Collect episodes, fit, export, score on held-out episodes. Returns the ONNX path.
+
+    The manifest beside it records the held-out VOC and done F1 per scene (when
+    ``config.heldout_per_scene`` > 0).
+    """
     from cadence.planner.scene import load_scene
 
     scenes = {name: load_scene(name) for name in config.scenes}
     episodes = collect_episodes(config, scenes, config.seed)
+    LOG.info("critic: %d episodes (%d successful)", len(episodes), sum(e.success for e in episodes))
     net = fit(config, episodes, scenes)
-    return export_critic(net, config, config.metrics)
+    path = export_critic(net, config, config.metrics)
+    if config.heldout_per_scene > 0:
+        record_metrics(path, heldout_metrics(path, config, scenes))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m cadence.critic.train``: retrain the shipped critic (see docs/critic.md)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m cadence.critic.train", description=__doc__)
+    parser.add_argument("--out", default=CriticTrainConfig.out)
+    parser.add_argument("--scenes", nargs="+", default=list(DEFAULT_SCENES))
+    parser.add_argument("--source", choices=SOURCES, default="sim")
+    parser.add_argument("--episodes", type=int, default=CriticTrainConfig.episodes_per_scene)
+    parser.add_argument("--heldout", type=int, default=CriticTrainConfig.heldout_per_scene)
+    parser.add_argument("--epochs", type=int, default=CriticTrainConfig.epochs)
+    parser.add_argument("--hidden", type=int, default=CriticTrainConfig.hidden)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        config = CriticTrainConfig(
+            out=args.out,
+            scenes=tuple(args.scenes),
+            source=args.source,
+            episodes_per_scene=args.episodes,
+            heldout_per_scene=args.heldout,
+            epochs=args.epochs,
+            hidden=args.hidden,
+            seed=args.seed,
+        )
+        path = train_critic(config)
+    except (CriticError, ValueError) as err:
+        parser.error(str(err))
+    print(f"wrote {path} and {path.with_suffix('.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

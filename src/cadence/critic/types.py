@@ -97,18 +97,37 @@ class Stage:
 
 @dataclass(frozen=True)
 class Invariant:
-    """A region constraint that must hold over a window: keep out of it (``avoid``) or stay inside.
+    """A constraint that must hold over a window.
 
-    Its robustness at a point is the STL robustness of ``not (region > 0)`` (avoid) or
-    ``region > 0`` (stay): minus / plus the region's signed distance.
+    Either a region rule -- keep out of `region` (``avoid``) or stay inside it -- whose robustness
+    at a point is minus / plus the region's signed distance (the STL robustness of
+    ``not (region > 0)`` / ``region > 0``), or any state formula from the STL decomposition
+    (``formula``, a ``cadence.stl`` Formula over region signals; `region` then names its first signal).
     """
 
     region: str
     avoid: bool = True
     window: tuple[float, float] = (0.0, math.inf)
+    formula: object | None = field(default=None, compare=False)
 
-    def robustness(self, signed_distance: float) -> float:
-        return -signed_distance if self.avoid else signed_distance
+    @property
+    def signals(self) -> tuple[str, ...]:
+        return tuple(sorted(self.formula.signals)) if self.formula is not None else (self.region,)  # type: ignore[attr-defined]
+
+    def robustness_at(self, scene: object, xy: tuple[float, float]) -> float:
+        """STL robustness of the constraint with the robot at `xy` (positive = satisfied)."""
+        if self.formula is None:
+            sd = float(scene.signed_distance(self.region, xy))  # type: ignore[attr-defined]
+            return -sd if self.avoid else sd
+        from cadence.stl import robustness_at_zero
+
+        signals = {s: np.array([float(scene.signed_distance(s, xy))]) for s in self.signals}  # type: ignore[attr-defined]
+        return float(robustness_at_zero(self.formula, signals, 1.0))  # type: ignore[arg-type]
+
+    def describe(self) -> str:
+        if self.formula is not None:
+            return str(self.formula)
+        return f"{'keep out of' if self.avoid else 'stay in'} {self.region}"
 
 
 @dataclass(frozen=True)
@@ -134,10 +153,11 @@ class CriticTask:
         if not self.stages:
             raise TaskError("a critic task needs at least one subgoal stage")
         names = set(getattr(self.scene, "region_names", ()))
-        for item in (*self.stages, *self.invariants):
-            if item.region not in names:
+        used = [s.region for s in self.stages] + [r for inv in self.invariants for r in inv.signals]
+        for region in used:
+            if region not in names:
                 raise TaskError(
-                    f"region {item.region!r} is not in scene {getattr(self.scene, 'name', '?')!r}; "
+                    f"region {region!r} is not in scene {getattr(self.scene, 'name', '?')!r}; "
                     f"regions: {', '.join(sorted(names))}"
                 )
 
