@@ -15,11 +15,11 @@ in, the value at t = 0 no longer depends on the future and the interval collapse
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from cadence.stl.ast import Formula, Interval
+from cadence.stl.ast import Formula, Interval, Predicate
 from cadence.stl.errors import STLSignalError, STLTraceError
 from cadence.stl.parser import parse
 from cadence.stl.robustness import evaluate, predicate_values, to_steps
@@ -47,12 +47,12 @@ class OnlineMonitor:
         if not dt > 0 or not math.isfinite(dt):
             raise STLTraceError(f"sampling period dt must be a positive number of seconds, got {dt!r}")
         self.dt = float(dt)
+        to_steps_all(self.formula, dt)  # reject bounds that are not multiples of dt now, not at sample 1
         horizon = self.formula.horizon
         # Samples that decide the value at t = 0 (None: an unbounded operator never decides).
         self.needed: int | None = (
             to_steps(Interval(0.0, horizon), dt)[1] + 1 if math.isfinite(horizon) else None
         )
-        to_steps_all(self.formula, dt)  # reject bounds that are not multiples of dt now, not at sample 1
         self._names = sorted(self.formula.signals)
         self._data = np.empty((len(self._names), 16))
         self._n = 0
@@ -102,15 +102,16 @@ class OnlineMonitor:
         self._interval = self._bounds()
         return self._interval
 
-    def _bounds(self) -> tuple[float, float]:
+    def _leaf(self) -> Callable[[Predicate, bool], np.ndarray]:
+        """Predicate values over the samples so far, time-major ``(n, 1)``."""
         n = self._n
         env = {name: self._data[i, :n].reshape(n, 1) for i, name in enumerate(self._names)}
+        return lambda pred, _polarity: predicate_values(pred, env, (n, 1))
 
-        def leaf(pred, _pol):
-            return predicate_values(pred, env, (n, 1))
-
-        lower = evaluate(self.formula, leaf, self.dt, polarity=True, unknown_future=not self.done)
-        upper = evaluate(self.formula, leaf, self.dt, polarity=False, unknown_future=not self.done)
+    def _bounds(self) -> tuple[float, float]:
+        leaf, unknown = self._leaf(), not self.done
+        lower = evaluate(self.formula, leaf, self.dt, polarity=True, unknown_future=unknown)
+        upper = evaluate(self.formula, leaf, self.dt, polarity=False, unknown_future=unknown)
         return float(lower[0, 0]), float(upper[0, 0])
 
     def offline(self) -> float:
@@ -121,9 +122,7 @@ class OnlineMonitor:
         """
         if self._n == 0:
             raise STLTraceError("no samples yet")
-        n = self._n
-        env = {name: self._data[i, :n].reshape(n, 1) for i, name in enumerate(self._names)}
-        return float(evaluate(self.formula, lambda p, _pol: predicate_values(p, env, (n, 1)), self.dt)[0, 0])
+        return float(evaluate(self.formula, self._leaf(), self.dt)[0, 0])
 
 
 def to_steps_all(formula: Formula, dt: float) -> None:
