@@ -154,7 +154,7 @@ class CriticConfig:
     scene: str = "apartment"
     critic: str = "stl"
     period_s: float = 0.4
-    stagnation_window_s: float = 12.0
+    stagnation_window_s: float = 4.0
 
     def __post_init__(self) -> None:
         _check(bool(self.scene), "scene", "must name a scene")

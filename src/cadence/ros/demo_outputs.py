@@ -1,0 +1,184 @@
+"""The demo's episode record (DESIGN.md "Formats"): CSV, plan, summary, map, progress plot, video."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cadence.planner.scene import Scene
+
+CSV_COLUMNS = ("t", "x", "y", "yaw", "v", "omega", "cmd_v", "cmd_omega", "progress")
+VIDEO_STRIDE = 2  # every 2nd control step: 10 fps of a 20 Hz episode
+
+
+def uniform_trace(
+    rows: list[dict[str, float]], dt: float, horizon: float
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Positions on a uniform time grid from 0, padded with the final pose up to `horizon`.
+
+    Best-effort odometry may drop a sample, so positions are interpolated onto ``k * dt``. When the
+    run stopped before the spec's horizon (the critic said done), the robot holds still (the executor
+    holds once every subgoal is met), so the final pose is repeated; the padded seconds are returned.
+
+    Returns:
+        (t (T,), xy (T, 2), padded seconds).
+    """
+    t = np.array([r["t"] for r in rows])
+    xy = np.array([(r["x"], r["y"]) for r in rows])
+    end = max(t[-1], horizon)
+    grid = np.arange(round(end / dt) + 1) * dt
+    out = np.stack([np.interp(grid, t, xy[:, 0]), np.interp(grid, t, xy[:, 1])], axis=1)
+    return grid, out, max(0.0, float(horizon - t[-1]))
+
+
+def write_outputs(
+    out: Path,
+    scene: Scene,
+    recorder: Any,
+    *,
+    task: str,
+    seed: int,
+    wall_time_s: float,
+    controller: str,
+    stop: str,
+    video: bool = True,
+) -> dict[str, Any]:
+    """Write trajectory.csv, plan.json (plans.json with replans), summary.json, map.png, progress.png
+    and episode.mp4 into `out`; return the summary."""
+    from cadence.planner.plan import Plan
+    from cadence.sim.robot import CONTROL_DT
+    from cadence.stl import OnlineMonitor, parse, robustness_at_zero
+
+    out.mkdir(parents=True, exist_ok=True)
+    rows = recorder.rows
+    plans = [Plan.from_json(p) for p in recorder.plans]
+    plan = plans[0]
+    _write_csv(out / "trajectory.csv", rows)
+    (out / "plan.json").write_text(plan.to_json(indent=2) + "\n")
+    if len(plans) > 1:
+        (out / "plans.json").write_text(json.dumps([p.to_dict() for p in plans], indent=2) + "\n")
+    formula = parse(plan.spec)
+    grid, xy, padded = uniform_trace(rows, CONTROL_DT, plan.horizon)
+    signals = {k: v for k, v in scene.region_signals(xy).items() if k in formula.signals}
+    rob = float(robustness_at_zero(formula, signals, CONTROL_DT))
+    monitor = OnlineMonitor(formula, CONTROL_DT)
+    bounds = np.array(
+        [monitor.update({k: float(v[i]) for k, v in signals.items()}) for i in range(len(grid))]
+    )
+    satisfied = bool(rob > 0)
+    sim_time = float(rows[-1]["t"])
+    files = ["trajectory.csv", "plan.json", "summary.json", "map.png", "progress.png"]
+    from cadence.sim.render import save_map
+
+    save_map(
+        out / "map.png",
+        scene,
+        paths=[(np.array([(r["x"], r["y"]) for r in rows]), "tab:blue")],
+        plan=plan.waypoints,
+        title=f"{task}\nrobustness {rob:+.2f} ({'satisfied' if satisfied else 'violated'})",
+    )
+    _plot_progress(out / "progress.png", rows, grid, bounds, rob, recorder.done_t)
+    if video:
+        _write_video(out / "episode.mp4", scene, rows)
+        files.append("episode.mp4")
+    summary = {
+        "satisfied": satisfied,
+        "robustness": round(rob, 4),
+        "success": bool(satisfied and recorder.done_t is not None),
+        "sim_time_s": round(sim_time, 3),
+        "wall_time_s": round(wall_time_s, 3),
+        "real_time_factor": round(sim_time / wall_time_s, 2) if wall_time_s > 0 else None,
+        "decisions": int(recorder.decisions),
+        "replans": len(recorder.replans),
+        "plans": len(plans),
+        "critic_done": recorder.done_t is not None,
+        "critic_done_t": recorder.done_t,
+        "stop_reason": stop,
+        "trace_padded_s": round(padded, 3),
+        "task": task,
+        "scene": scene.name,
+        "seed": seed,
+        "spec": plan.spec,
+        "controller": controller,
+        "out": str(out),
+        "files": files,
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _write_csv(path: Path, rows: list[dict[str, float]]) -> None:
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(CSV_COLUMNS)
+        for r in rows:
+            writer.writerow([_fmt(r.get(c, 0.0)) for c in CSV_COLUMNS])
+    tmp.replace(path)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.6g}" if math.isfinite(v) else "nan"
+
+
+def _plot_progress(
+    path: Path,
+    rows: list[dict[str, float]],
+    grid: np.ndarray,
+    bounds: np.ndarray,
+    rob: float,
+    done_t: float | None,
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    t = [r["t"] for r in rows]
+    ax1.plot(t, [r["progress"] for r in rows], color="tab:green")
+    ax1.set_ylabel("critic progress (value)")
+    ax1.set_ylim(-0.05, 1.05)
+    lo, hi = bounds[:, 0], bounds[:, 1]
+    finite_hi = np.where(np.isfinite(hi), hi, np.nan)
+    ax2.plot(grid, np.where(np.isfinite(lo), lo, np.nan), color="tab:red", label="lower bound")
+    ax2.plot(grid, finite_hi, color="tab:blue", label="upper bound")
+    ax2.axhline(0.0, color="0.5", lw=0.8)
+    ax2.axhline(rob, color="k", ls="--", lw=0.8, label=f"final robustness {rob:+.2f}")
+    ax2.set_ylabel("STL robustness (online bounds)")
+    ax2.set_xlabel("sim time (s)")
+    for ax in (ax1, ax2):
+        if done_t is not None:
+            ax.axvline(done_t, color="tab:purple", ls=":", lw=1.0)
+    ax2.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _write_video(path: Path, scene: Scene, rows: list[dict[str, float]]) -> None:
+    """Replay the recorded poses in the MuJoCo world and film them from the top camera."""
+    import mujoco
+
+    from cadence.sim.render import FrameRenderer, VideoWriter
+    from cadence.sim.robot import CONTROL_DT
+    from cadence.sim.world import build_world
+
+    model, info = build_world(scene)
+    data = mujoco.MjData(model)
+    renderer = FrameRenderer(model)
+    a = info.qpos_adr
+    try:
+        with VideoWriter(path, fps=round(1.0 / (CONTROL_DT * VIDEO_STRIDE))) as video:
+            for r in rows[::VIDEO_STRIDE]:
+                data.qpos[a : a + 2] = (r["x"], r["y"])
+                data.qpos[a + 3 : a + 7] = (math.cos(r["yaw"] / 2), 0.0, 0.0, math.sin(r["yaw"] / 2))
+                mujoco.mj_forward(model, data)
+                video.append(renderer.render(data))
+    finally:
+        renderer.close()
