@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
@@ -21,6 +22,7 @@ from cadence.planner.backends import make_backend
 from cadence.planner.errors import BackendError, PlanFormatError, PlanRefused
 from cadence.planner.planner import Planner
 from cadence.planner.scene import load_scene
+from cadence.planner.validator import validate
 
 GOOD = {
     "steps": [
@@ -164,6 +166,8 @@ def test_slow_reply_times_out_and_falls_back_to_rules(server, scene) -> None:
     assert plan.backend == "rules"
     assert [s.region for s in plan.subgoals] == ["office"]
     assert any("no reply within 0.3 s" in n and "planned with rules" in n for n in plan.notes)
+    assert "http" not in plan.notes[0]  # notes pass the validator: no URLs, nothing code-like
+    assert validate(plan, scene) == replace(plan, latency_ms=plan.latency_ms)
 
 
 def test_every_attempt_bad_falls_back_to_rules(server, scene) -> None:

@@ -11,6 +11,7 @@ caches; use one per thread.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import replace
@@ -33,7 +34,7 @@ from cadence.planner.plan import Invariant, Limits, Plan, Subgoal
 from cadence.planner.scene import Pose2D, Scene
 from cadence.planner.scene_text import scene_text
 from cadence.planner.timing import AllocationScorer, LegTiming, TimingConfig, allocate, rover_limits
-from cadence.planner.validator import ValidatorConfig, check_limits, validate
+from cadence.planner.validator import ValidatorConfig, check_limits, looks_like_code, validate
 
 PoseLike = Pose2D | tuple[float, float, float] | tuple[float, float] | None
 
@@ -128,13 +129,12 @@ class Planner:
         start = _pose(pose, self.scene)
         request = PlanRequest(plan.task, self.scene, scene_text(self.scene), start, None)
         try:
-            out = self._build(intent, request, plan.backend, reason)
+            out = self._build(intent, request, plan.backend, reason, tuple(notes))
         except InfeasibleDeadline as err:
             notes.append(f"requested deadlines dropped: {err.reason}")
             relaxed = Intent(tuple(Step(s.regions, None, s.hold) for s in steps), intent.avoid, intent.v_max)
-            out = self._build(relaxed, request, plan.backend, reason)
-        out = replace(out, notes=tuple(notes))
-        return _stamp(validate(out, self.scene, self.validator), t0)
+            out = self._build(relaxed, request, plan.backend, reason, tuple(notes))
+        return _stamp(out, t0)
 
     # ------------------------------------------------------------------ internals
     def _run(
@@ -145,8 +145,7 @@ class Planner:
         for _ in range(max(1, backend.max_attempts)):
             try:
                 intent = backend.propose(request, feedback)
-                plan = self._build(intent, request, backend.name, None)
-                return _stamp(replace(plan, notes=notes), t0) if notes else _stamp(plan, t0)
+                return _stamp(self._build(intent, request, backend.name, None, notes), t0)
             except PlanRefused:
                 raise
             except BackendError as err:
@@ -157,10 +156,17 @@ class Planner:
         fallback = getattr(backend, "fallback", None)
         if fallback is None or prior is not None:
             raise error if error is not None else PlanRejected("no plan")
-        note = f"{backend.name} back end failed ({_short(error)}); planned with {fallback.name}"
+        note = f"{backend.name} back end failed ({_why(error)}); planned with {fallback.name}"
         return self._run(fallback, request, t0, backend.name, (note,))
 
-    def _build(self, intent: Intent, request: PlanRequest, backend: str, reason: str | None) -> Plan:
+    def _build(
+        self,
+        intent: Intent,
+        request: PlanRequest,
+        backend: str,
+        reason: str | None,
+        notes: tuple[str, ...] = (),
+    ) -> Plan:
         if intent.refusal:
             raise PlanRefused(f"the {backend} back end refused the task: {intent.refusal}")
         if not intent.steps:
@@ -214,6 +220,7 @@ class Planner:
             horizon=horizon,
             backend=backend,
             replan_reason=reason,
+            notes=notes,
         )
         return validate(plan, self.scene, self.validator)
 
@@ -222,9 +229,11 @@ def _stamp(plan: Plan, t0: float) -> Plan:
     return replace(plan, latency_ms=round((time.perf_counter() - t0) * 1e3, 3))
 
 
-def _short(err: Exception | None, n: int = 160) -> str:
-    text = str(err) if err is not None else "no reply"
-    return text if len(text) <= n else text[: n - 3] + "..."
+def _why(err: Exception | None, n: int = 160) -> str:
+    """A short reason for a plan note: server URLs removed, model text that looks like code withheld."""
+    text = re.sub(r"https?://\S+", "the server", str(err) if err is not None else "no reply")
+    text = text if len(text) <= n else text[: n - 3] + "..."
+    return f"{type(err).__name__}" if looks_like_code(text) else text
 
 
 def _pose(pose: PoseLike, scene: Scene) -> tuple[float, float, float]:
