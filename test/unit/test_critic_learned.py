@@ -131,3 +131,43 @@ def test_runtime_does_not_import_torch(tiny_model):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_spearman_handles_ties_and_constants():
+    from cadence.critic.evaluate import spearman
+
+    assert spearman(np.arange(5), np.arange(5)) == pytest.approx(1.0)
+    assert spearman(np.arange(5)[::-1], np.arange(5)) == pytest.approx(-1.0)
+    assert spearman(np.zeros(5), np.arange(5)) == 0.0
+    assert 0.8 < spearman(np.array([0, 0.1, 0.1, 0.3, 0.5]), np.arange(5)) < 1.0
+
+
+@pytest.mark.slow  # a whole (tiny) training run in a subprocess
+def test_train_entry_point_writes_a_verified_model(tmp_path):
+    out = tmp_path / "cli_critic.onnx"
+    cmd = [
+        sys.executable,
+        "-m",
+        "cadence.critic.train",
+        "--out",
+        str(out),
+        "--scenes",
+        "apartment",
+        "--source",
+        "kinematic",
+        "--episodes",
+        "12",
+        "--heldout",
+        "3",
+        "--epochs",
+        "2",
+        "--hidden",
+        "16",
+    ]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    manifest = json.loads(out.with_suffix(".json").read_text())
+    assert set(manifest["metrics"]["heldout"]["apartment"]) == {"voc", "voc_min", "done_f1"}
+    assert PairModel(out).scenes == ("apartment",)
+    bad = subprocess.run([*cmd[:3], "--out", str(tmp_path / "x.pt")], capture_output=True, text=True)
+    assert bad.returncode == 2 and ".onnx" in bad.stderr
