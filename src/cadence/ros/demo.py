@@ -24,6 +24,7 @@ from typing import Any
 HORIZON_MARGIN_S = 30.0  # sim seconds beyond the plan's horizon before the demo gives up
 PLAN_WAIT_HORIZON_S = 300.0  # horizon used until a plan arrives
 WALL_LIMIT_S = 900.0
+SETTLE_S = 5.0  # sim seconds the demo runs on after the critic's done, until the executor holds
 
 
 def demo_parameters(
@@ -92,8 +93,8 @@ def run_demo(
         for node in nodes:
             executor.add_node(node)
         log(f"cadence demo: {task!r} in {scene_obj.name!r} (seed {seed}, ROS domain {domain})")
-        stop = _spin_until_done(executor, recorder, horizon, wall0, context)
         executor_node = next(n for n in nodes if n.get_name() == "executor_node")
+        stop = _spin_until_done(executor, recorder, executor_node, horizon, wall0, context)
         controller = executor_node.model_name
         wall = time.perf_counter() - wall0
     finally:
@@ -125,8 +126,15 @@ class DemoFailed(RuntimeError):
     """The demo could not produce an episode (planner refusal, a graph that did not run)."""
 
 
-def _spin_until_done(executor: Any, recorder: Any, horizon: float | None, wall0: float, context: Any) -> str:
-    """Spin until the critic says done, the sim horizon passes, the planner refuses or time runs out."""
+def _spin_until_done(
+    executor: Any, recorder: Any, executor_node: Any, horizon: float | None, wall0: float, context: Any
+) -> str:
+    """Spin until the critic says done, the sim horizon passes, the planner refuses or time runs out.
+
+    After the critic's done, the graph runs on for at most ``SETTLE_S`` sim seconds until the
+    executor has met every subgoal with its margin and holds (the robot comes to rest inside the
+    last region instead of being frozen on its boundary).
+    """
     from rclpy.executors import ExternalShutdownException
 
     from cadence.planner.plan import Plan
@@ -136,7 +144,10 @@ def _spin_until_done(executor: Any, recorder: Any, horizon: float | None, wall0:
         while context.ok():
             executor.spin_once(timeout_sec=0.1)
             if recorder.done_t is not None:
-                return f"critic reported done at t={recorder.done_t:.2f} s"
+                core = executor_node.core
+                settled = core is not None and core.follower is not None and core.follower.done
+                if settled or recorder.sim_time >= recorder.done_t + SETTLE_S:
+                    return f"critic reported done at t={recorder.done_t:.2f} s"
             if recorder.refused is not None:
                 return "planner refused the task"
             if limit is None:

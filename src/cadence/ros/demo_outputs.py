@@ -146,7 +146,8 @@ def _plot_progress(
     ax1.set_ylim(-0.05, 1.05)
     lo, hi = bounds[:, 0], bounds[:, 1]
     finite_hi = np.where(np.isfinite(hi), hi, np.nan)
-    ax2.plot(grid, np.where(np.isfinite(lo), lo, np.nan), color="tab:red", label="lower bound")
+    if np.isfinite(lo).any():
+        ax2.plot(grid, np.where(np.isfinite(lo), lo, np.nan), color="tab:red", label="lower bound")
     ax2.plot(grid, finite_hi, color="tab:blue", label="upper bound")
     ax2.axhline(0.0, color="0.5", lw=0.8)
     ax2.axhline(rob, color="k", ls="--", lw=0.8, label=f"final robustness {rob:+.2f}")

@@ -16,7 +16,7 @@ from cadence.planner.plan import Plan
 from cadence.planner.scene import Scene
 from cadence.policy.observation import Targets, WaypointTracker
 
-INSIDE_MARGIN = 0.1  # metres inside a region before it counts as reached (STL robustness > 0 with slack)
+INSIDE_MARGIN = 0.3  # metres inside a region before it counts as reached: the spec's robustness margin
 
 
 class PlanFollower:
