@@ -66,4 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy: handlers raise cadence.cli.CLIError,
+    # which is a different class from this copy's CLIError.
+    from cadence.cli import main as _main
+
+    sys.exit(_main())
