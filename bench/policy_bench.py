@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cadence.policy.fastpath import Unsupported
 from cadence.policy.manifest import load_manifest
 from cadence.policy.observation import (
     DEFAULT_LAYOUT,
@@ -85,6 +86,11 @@ def torch_actor(policy: OnnxPolicy):  # type: ignore[no-untyped-def]
     }
     action = policy.manifest.action
     assert action is not None
+    if "trunk.0.weight" not in weights:
+        raise SystemExit(
+            f"{policy.path.name} is not cadence.learn's SequenceActor (initializers {sorted(weights)[:4]}...); "
+            "the bench rebuilds that architecture in torch and SB3 from the ONNX weights"
+        )
     hidden = weights["trunk.0.weight"].shape[0]
     actor = SequenceActor(
         policy.obs_dim, np.array(action.low), np.array(action.high), action.k, hidden=hidden
@@ -129,13 +135,14 @@ def sb3_actor(actor, k: int, low: np.ndarray, high: np.ndarray):  # type: ignore
     return sac
 
 
-def inputs(n: int, seed: int = 0) -> list[tuple[RobotState, Scan, Targets, float]]:
-    """Varied robot states, scans (a 360-beam LaserScan, resampled by the builder) and targets."""
+def inputs(n: int, beams: int, seed: int = 0) -> list[tuple[RobotState, Scan, Targets, float]]:
+    """Varied robot states, scans (a ``beams``-ray LaserScan, resampled by the builder) and targets."""
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n):
         x, y, yaw = rng.uniform(-5, 5), rng.uniform(-5, 5), rng.uniform(-math.pi, math.pi)
-        scan = Scan(rng.uniform(0.1, 6.0, 360), -math.pi, 2 * math.pi / 360, 5.0)
+        start = 0.0 if beams == DEFAULT_LAYOUT.n_beams else -math.pi  # the sim's scan starts straight ahead
+        scan = Scan(rng.uniform(0.1, 6.0, beams), start, 2 * math.pi / beams, 5.0)
         wp = [(float(v), float(w)) for v, w in rng.uniform(-6, 6, (3, 2))]
         out.append(
             (RobotState(x, y, yaw, rng.uniform(-0.5, 1), rng.uniform(-2, 2)), scan, Targets(*wp), 30.0)
@@ -146,6 +153,9 @@ def inputs(n: int, seed: int = 0) -> list[tuple[RobotState, Scan, Targets, float
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iters", type=int, default=3000)
+    parser.add_argument(
+        "--beams", type=int, default=360, help="rays in the LaserScan fed to the builder (sim: 36)"
+    )
     parser.add_argument("--model", help="ONNX policy (default: shipped model, else an exported SRL actor)")
     args = parser.parse_args(argv)
 
@@ -156,16 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     path, source = find_model(args.model, tmp)
     policy = load_policy(path)  # backend "auto": numpy fast path only if verified and faster
     ort_only = load_policy(path, backend="onnxruntime")
-    np_only = load_policy(path, backend="numpy")
-    assert (
-        isinstance(policy, OnnxPolicy)
-        and isinstance(ort_only, OnnxPolicy)
-        and isinstance(np_only, OnnxPolicy)
-    )
+    assert isinstance(policy, OnnxPolicy) and isinstance(ort_only, OnnxPolicy)
     action = policy.manifest.action
     assert action is not None
     actor = torch_actor(policy)
     sac = sb3_actor(actor, action.k, np.array(action.low), np.array(action.high))
+    try:
+        np_only: OnnxPolicy | None = load_policy(path, backend="numpy")  # type: ignore[assignment]
+    except Unsupported as err:
+        print(f"numpy executor not applicable: {err}")
+        np_only = None
 
     def torch_act(obs: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
@@ -177,10 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     contenders: dict[str, Callable[[np.ndarray], np.ndarray]] = {
         f"cadence ({policy.backend})": policy.act,
         "onnxruntime": ort_only.act,
-        "numpy-graph": np_only.act,
         "torch-eager": torch_act,
         "sb3-predict": sb3_act,
     }
+    if np_only is not None:
+        contenders["numpy-graph"] = np_only.act
     probe = np.random.default_rng(1).standard_normal((1, policy.obs_dim)).astype(np.float32)
     reference = ort_only.act(probe)
     for name, fn in contenders.items():
@@ -189,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{name} disagrees with ONNX Runtime by {np.max(np.abs(got - reference)):.3g}")
 
     builder = ObservationBuilder(ObservationLayout.from_dict(policy.manifest.observation))
-    data = inputs(256)
+    data = inputs(256, args.beams)
     buffers = {name: np.empty((1, builder.obs_dim), np.float32) for name in contenders}
     filters = {name: SafetyFilter(SafetyConfig.for_robot()) for name in contenders}
     times: dict[str, list[int]] = {name: [] for name in contenders}
@@ -239,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         "provider": policy.provider,
         "model": source,
         "iters": args.iters,
+        "scan_beams": args.beams,
     }
     print(json.dumps(result))
     return 0

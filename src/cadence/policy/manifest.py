@@ -263,6 +263,7 @@ def write_atomic(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; models are read by other users (the robot's)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
