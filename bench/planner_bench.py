@@ -4,6 +4,8 @@ Measures, in one run on the ``apartment`` scene:
 
 * ``Planner.plan`` with the ``rules`` back end on a three-subgoal task (parsing, grounding, time
   allocation, STL generation and validation included; target p99 <= 5 ms);
+* the same in this thread's CPU time (the machine may be shared: wall-clock tails include time the
+  scheduler gave to other processes; CPU time does not);
 * the stages on their own (rules parsing, grounding, the validator from a Plan and from JSON text);
 * the same plan with the straightforward geometry (``Scene.route`` for the graph join and one
   ``Scene.segment_clear`` per segment in the validator), the alternative :mod:`cadence.planner.geometry`
@@ -37,14 +39,15 @@ from cadence.planner.validator import validate
 TASK = "go to the kitchen, then the office within 60 seconds, then return to the charging dock and stay there for 5 s"
 
 
-def measure(fn: Callable[[], object], n: int, warmup: int = 20) -> np.ndarray:
+def measure(fn: Callable[[], object], n: int, warmup: int = 20, clock=time.perf_counter) -> np.ndarray:
+    """Milliseconds per call: wall clock (``perf_counter``) or this thread's CPU time (``thread_time``)."""
     for _ in range(warmup):
         fn()
     out = np.empty(n)
     for i in range(n):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        out[i] = time.perf_counter() - t0
+        out[i] = clock() - t0
     return out * 1e3
 
 
@@ -94,6 +97,7 @@ def main() -> None:
 
     rows = {
         "plan (rules, end to end)": measure(lambda: planner.plan(TASK), args.n),
+        "plan (rules), thread CPU time": measure(lambda: planner.plan(TASK), args.n, clock=time.thread_time),
         "  rules parsing": measure(lambda: parse_task(TASK, scene, lexicon), args.n),
         "  grounding": measure(lambda: ground(planner.roadmap, request.pose, intent.steps), args.n),
         "  validator (Plan)": measure(lambda: validate(plan, scene), args.n),
@@ -113,6 +117,7 @@ def main() -> None:
         p50, p99 = stats(ms)
         print(f"{name:40s} {p50:9.3f} {p99:9.3f}")
     p50, p99 = stats(rows["plan (rules, end to end)"])
+    c50, c99 = stats(rows["plan (rules), thread CPU time"])
     v50, v99 = stats(rows["  validator (Plan)"])
     n50, n99 = stats(rows["plan, Scene.route + segment_clear"])
     nv50, _ = stats(rows["  validator, segment_clear"])
@@ -120,12 +125,17 @@ def main() -> None:
     print(
         f"batched geometry vs Scene.route + segment_clear: plan p50 {n50 / p50:.1f}x, validator p50 {nv50 / v50:.1f}x"
     )
+    load = os.getloadavg()[0]
+    print(f"target rules p99 <= 5 ms: wall clock {'met' if p99 <= 5.0 else 'NOT met'} ({p99:.2f} ms),")
     print(
-        f"target rules p99 <= 5 ms: {'met' if p99 <= 5.0 else 'NOT met'} (load average {os.getloadavg()[0]:.1f})"
+        f"  CPU time {'met' if c99 <= 5.0 else 'NOT met'} ({c99:.2f} ms); load average {load:.1f} on {os.cpu_count()} cores"
     )
+    print("  (wall-clock p99 above CPU-time p99 is time the scheduler gave to other processes)")
     result = {
         "rules_p50_ms": round(p50, 3),
         "rules_p99_ms": round(p99, 3),
+        "rules_cpu_p50_ms": round(c50, 3),
+        "rules_cpu_p99_ms": round(c99, 3),
         "validator_p50_ms": round(v50, 3),
         "validator_p99_ms": round(v99, 3),
         "validator_share_p50": round(v50 / p50, 3),
@@ -133,7 +143,7 @@ def main() -> None:
         "naive_geometry_rules_p99_ms": round(n99, 3),
         "speedup_vs_naive_geometry_p50": round(n50 / p50, 2),
         "target_p99_ms": 5.0,
-        "load_average_1min": round(os.getloadavg()[0], 2),
+        "load_average_1min": round(load, 2),
     }
     print(json.dumps(result))
 
