@@ -121,3 +121,24 @@ def test_rendered_frame_is_not_blank() -> None:
     assert frame.shape == (480, 640, 3) and frame.dtype == np.uint8
     assert frame.std() > 10  # walls, floor, regions: not a flat colour
     assert len(np.unique(frame.reshape(-1, 3), axis=0)) > 50
+
+
+@pytest.mark.parametrize("scene", ["apartment", "open"])
+def test_fast_scene_matches_scene(scene: str) -> None:
+    from cadence.planner.scene import load_scene
+    from cadence.sim.geometry import fast_scene
+
+    slow = load_scene(scene)
+    fast = fast_scene(slow)
+    pts = np.random.default_rng(0).uniform(-1.0, 17.0, (200, 2))
+    np.testing.assert_allclose(fast.obstacle_distance(pts), slow.obstacle_distance(pts), atol=1e-12)
+    assert fast.obstacle_distance(pts[:3].reshape(3, 1, 2)).shape == (3, 1)
+    for start in [(4.0, 4.0), (1.0, 1.5), (8.0, 5.0)]:
+        for goal in slow.region_names:
+            try:
+                want = slow.route(start, goal)
+            except Exception as err:  # both must fail the same way
+                with pytest.raises(type(err)):
+                    fast.route(start, goal)
+                continue
+            assert fast.route(start, goal) == want

@@ -181,7 +181,7 @@ def _run_scene(
                 slot.nan_obs += 1
             seq = actions[row]
             for step in range(steps):
-                terms, terminated, truncated, _ = slot.env.advance(seq[step])
+                terms, terminated, truncated, _ = slot.env.advance(seq[step], full_info=False)
                 slot.ret += sum(terms.values())
                 if terminated or truncated:
                     slot.done, slot.timed_out = True, truncated

@@ -22,6 +22,7 @@ from cadence.policy.observation import ObservationBuilder, RobotState, Scan, Way
 from cadence.sim import robot as rb
 from cadence.sim.config import NavEnvConfig
 from cadence.sim.errors import EnvError
+from cadence.sim.geometry import fast_scene
 from cadence.sim.world import Lidar, WorldInfo, build_world
 
 _WARN = {int(w): w.name for w in mujoco.mjtWarning.__members__.values() if w.name != "mjNWARNING"}
@@ -56,7 +57,7 @@ class NavEnv(gym.Env):
         self.render_mode = render_mode
         self.model, self.info = world if world is not None else build_world(self.config.scene)
         self.data = mujoco.MjData(self.model)
-        self.scene = self.info.scene
+        self.scene = fast_scene(self.info.scene)
         self.goals = self.config.goals or self.scene.region_names
         for g in self.goals:
             self.scene.region(g)  # ValueError listing the regions
@@ -102,6 +103,7 @@ class NavEnv(gym.Env):
         rng = self.np_random
         self.goal = options.get("goal") or self.goals[int(rng.integers(len(self.goals)))]
         goal_box = self.scene.region(self.goal)
+        self._goal_box = (*goal_box.center, *goal_box.half_extents)
         self._randomize(rng)
         for _ in range(200):
             start = options.get("start") or self._sample_start(rng, goal_box)
@@ -180,9 +182,12 @@ class NavEnv(gym.Env):
         obs = self._observe()
         return obs, sum(terms.values()), terminated, truncated, info
 
-    def advance(self, action: Any) -> tuple[dict[str, float], bool, bool, dict[str, Any]]:
+    def advance(
+        self, action: Any, full_info: bool = True
+    ) -> tuple[dict[str, float], bool, bool, dict[str, Any]]:
         """Everything of :meth:`step` except building the observation (the batched runner observes
-        only at decision points)."""
+        only at decision points). With ``full_info=False`` the returned info is empty and only the
+        goal's signed distance is computed (the counters are kept either way)."""
         v_raw, w_raw = float(action[0]), float(action[1])
         if math.isnan(v_raw) or math.isnan(w_raw):
             self.counters["nan_actions"] += 1
@@ -205,8 +210,8 @@ class NavEnv(gym.Env):
         remaining = self.tracker.remaining_length(x, y) if not unstable else self._remaining
         contact = d.ncon > 0 and bool(self._is_obstacle[d.contact.geom].any())
         self.counters["collisions"] += contact
-        sd = self._region_distances(x, y)
-        goal_sd = sd[self.goal]
+        sd = self._region_distances(x, y) if full_info else None
+        goal_sd = sd[self.goal] if sd is not None else self._goal_distance(x, y)
         success = goal_sd > self.config.success_margin and not unstable
         truncated = self.t >= self.budget - 1e-9 and not success
         rc = self.config.reward
@@ -220,6 +225,8 @@ class NavEnv(gym.Env):
         self._remaining = remaining
         self.succeeded = success
         terminated = success or unstable or (contact and self.config.terminate_on_collision)
+        if not full_info:
+            return terms, terminated, truncated, {}
         return (
             terms,
             terminated,
@@ -238,6 +245,11 @@ class NavEnv(gym.Env):
                 "warnings": self.warnings(),
             },
         )
+
+    def _goal_distance(self, x: float, y: float) -> float:
+        cx, cy, hx, hy = self._goal_box
+        dx, dy = abs(x - cx) - hx, abs(y - cy) - hy
+        return -(math.hypot(max(dx, 0.0), max(dy, 0.0)) + min(max(dx, dy), 0.0))
 
     def _region_distances(self, x: float, y: float) -> dict[str, float]:
         """Signed distance to every region (Box.signed_distance, vectorised over the regions)."""

@@ -25,6 +25,7 @@ from cadence.sim.errors import WorldError
 
 ROBOTS = {rb.ROBOT_NAME: rb.ROBOT_FILE}
 OBSTACLE_GROUP, ROBOT_GROUP, REGION_GROUP = 0, 1, 2
+OBSTACLE_BIT = 2  # collision bit of walls and furniture (rover.xml: bit 1 = floor)
 DEFAULT_OBSTACLE_HEIGHT = 0.5
 TOP_CAMERA = "top"
 REGION_COLOURS = (
@@ -91,7 +92,7 @@ def _add_box(spec: mujoco.MjSpec, box: Box, *, obstacle: bool, rgba: tuple[float
     hx, hy = box.half_extents
     if obstacle:
         hz = 0.5 * (box.height or DEFAULT_OBSTACLE_HEIGHT)
-        geom.group, geom.contype, geom.conaffinity = OBSTACLE_GROUP, 1, 1
+        geom.group, geom.contype, geom.conaffinity = OBSTACLE_GROUP, OBSTACLE_BIT, OBSTACLE_BIT
     else:  # a thin translucent marker on the floor, invisible to physics and lidar
         hz = 0.002
         geom.group, geom.contype, geom.conaffinity = REGION_GROUP, 0, 0
