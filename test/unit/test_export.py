@@ -45,6 +45,7 @@ def test_defaults_come_from_the_layout_and_robot(tmp_path: Path) -> None:
     assert load_manifest(tmp_path / "r.json") == manifest
     assert manifest.onnx is not None and manifest.onnx.sha256 == sha256_file(tmp_path / "r.onnx")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "r.onnx"]
+    assert {(tmp_path / n).stat().st_mode & 0o777 for n in ("r.json", "r.onnx")} == {0o644}
     policy = load_policy(tmp_path / "r.onnx")
     assert policy.act(np.zeros((2, DEFAULT_LAYOUT.obs_dim), np.float32)).shape == (2, robot.DEFAULT_K, 2)
 
