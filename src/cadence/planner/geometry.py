@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from cadence.planner.scene import Box, Scene
+    from cadence.planner.scene import Scene
 
 
 def _slab_hits(a: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -34,14 +34,14 @@ def _slab_hits(a: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> 
 
 
 def segments_hit_boxes(
-    a: np.ndarray, b: np.ndarray, centers: np.ndarray, half: np.ndarray, grow: float
+    a: np.ndarray, b: np.ndarray, centers: np.ndarray, half: np.ndarray, grow: float | np.ndarray
 ) -> np.ndarray:
     """Whether each segment a[i]-b[i] comes within `grow` metres of each box (distance <= grow).
 
     Args:
         a, b: Segment ends, (S, 2).
         centers, half: Boxes, (N, 2) each.
-        grow: Margin in metres (0: touches or enters the box).
+        grow: Margin in metres, one for all boxes or one per box (N,) (0: touches or enters).
 
     Returns:
         Bool array (S, N).
@@ -50,10 +50,11 @@ def segments_hit_boxes(
     d = np.asarray(b, dtype=np.float64).reshape(-1, 1, 2) - a
     c = centers[None]
     h = half[None]
-    wide = np.array([grow, 0.0])
-    tall = np.array([0.0, grow])
+    g = np.broadcast_to(np.asarray(grow, dtype=np.float64), (centers.shape[0],))
+    wide = np.stack([g, np.zeros_like(g)], axis=-1)
+    tall = np.stack([np.zeros_like(g), g], axis=-1)
     hit = _slab_hits(a, d, c - h - wide, c + h + wide) | _slab_hits(a, d, c - h - tall, c + h + tall)
-    if grow > 0.0:
+    if np.any(g > 0.0):
         signs = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], dtype=np.float64)
         corners = c[:, :, None, :] + h[:, :, None, :] * signs  # (1, N, 4, 2)
         dd = np.square(d).sum(-1)[..., None]  # (S, 1, 1)
@@ -61,7 +62,7 @@ def segments_hit_boxes(
         with np.errstate(divide="ignore", invalid="ignore"):
             t = np.clip(np.where(dd > 0, (rel * d[:, :, None, :]).sum(-1) / dd, 0.0), 0.0, 1.0)
         gap = np.square(rel - t[..., None] * d[:, :, None, :]).sum(-1)
-        hit |= (gap <= grow * grow).any(-1)
+        hit |= ((gap <= (g * g)[None, :, None]) & (g > 0.0)[None, :, None]).any(-1)
     return hit
 
 
@@ -88,13 +89,6 @@ class ObstacleField:
         if not len(self.centers):
             return np.ones(len(a), dtype=bool)
         return ~segments_hit_boxes(a, b, self.centers, self.half, clearance).any(-1)
-
-
-def segments_enter(a: np.ndarray, b: np.ndarray, box: Box) -> np.ndarray:
-    """Whether each segment a[i]-b[i] touches or enters `box` (its signed distance reaches 0)."""
-    c = np.asarray([box.center], dtype=np.float64)
-    h = np.asarray([box.half_extents], dtype=np.float64)
-    return segments_hit_boxes(a, b, c, h, 0.0)[:, 0]
 
 
 _FIELDS: dict[int, tuple[weakref.ref, ObstacleField]] = {}

@@ -29,12 +29,12 @@ import numpy as np
 
 from cadence.planner import stlgen
 from cadence.planner.errors import PlanRejected
-from cadence.planner.geometry import field_for, segments_enter
+from cadence.planner.geometry import field_for, segments_hit_boxes
 from cadence.planner.plan import Limits, Plan
 from cadence.planner.schema import loads_strict
 
 if TYPE_CHECKING:
-    from cadence.planner.scene import Scene
+    from cadence.planner.scene import Box, Scene
 
 TOL = 0.1  # seconds / metres of numerical slack (deadlines are rounded to 0.1 s)
 _CODE = re.compile(
@@ -142,26 +142,17 @@ def check_limits(limits: Limits, cfg: ValidatorConfig) -> None:
         )
 
 
+def _inside(box: Box, x: float, y: float) -> bool:
+    """Signed distance > 0 (strictly inside), in plain floats: one point does not need numpy."""
+    return abs(x - box.center[0]) < box.half_extents[0] and abs(y - box.center[1]) < box.half_extents[1]
+
+
 def _check_geometry(p: Plan, scene: Scene, cfg: ValidatorConfig) -> None:
     start = (p.start[0], p.start[1])
-    pts = np.asarray(p.waypoints, dtype=np.float64)
     (x0, y0), (x1, y1) = scene.bounds
-    out = (pts[:, 0] < x0) | (pts[:, 0] > x1) | (pts[:, 1] < y0) | (pts[:, 1] > y1)
-    if out.any():
-        k = int(np.argmax(out))
-        raise PlanRejected(f"waypoint {k} {_pt(pts[k])} is outside the map {scene.bounds}")
-    field = field_for(scene)
-    inside = field.distance(pts) <= 0.0
-    if inside.any():
-        k = int(np.argmax(inside))
-        raise PlanRejected(f"waypoint {k} {_pt(pts[k])} is inside an obstacle")
-    chain = np.concatenate([np.asarray([start], dtype=np.float64), pts])
-    clear = field.segments_clear(chain[:-1], chain[1:], cfg.clearance)
-    if not clear.all():
-        k = int(np.argmin(clear))
-        raise PlanRejected(
-            f"the straight line from {_pt(chain[k])} to waypoint {k} {_pt(chain[k + 1])} crosses an obstacle"
-        )
+    for k, (x, y) in enumerate(p.waypoints):
+        if not (x0 <= x <= x1 and y0 <= y <= y1):
+            raise PlanRejected(f"waypoint {k} {_pt((x, y))} is outside the map {scene.bounds}")
     for i, sg in enumerate(p.subgoals):
         if sg.waypoint >= len(p.waypoints):
             raise PlanRejected(
@@ -169,18 +160,39 @@ def _check_geometry(p: Plan, scene: Scene, cfg: ValidatorConfig) -> None:
             )
         if i and sg.waypoint < p.subgoals[i - 1].waypoint:
             raise PlanRejected(f"subgoal {i + 1}'s waypoint comes before subgoal {i}'s")
-        if float(scene.signed_distance(sg.region, pts[sg.waypoint])) <= 0.0:
+        if not _inside(scene.region(sg.region), *p.waypoints[sg.waypoint]):
             raise PlanRejected(
-                f"subgoal {i + 1}'s waypoint {_pt(pts[sg.waypoint])} is not inside {sg.region}"
+                f"subgoal {i + 1}'s waypoint {_pt(p.waypoints[sg.waypoint])} is not inside {sg.region}"
             )
-    for inv in p.invariants:
-        if float(scene.signed_distance(inv.region, np.asarray(start))) > 0.0:
-            raise PlanRejected(f"the robot is inside {inv.region}, which the plan must keep out of")
-        hit = segments_enter(chain[:-1], chain[1:], scene.region(inv.region))
-        if hit.any():
-            k = int(np.argmax(hit))
+    keep_out = [scene.region(inv.region) for inv in p.invariants]
+    for box in keep_out:
+        if _inside(box, *start):
+            raise PlanRejected(f"the robot is inside {box.name}, which the plan must keep out of")
+    field = field_for(scene)
+    pts = np.asarray(p.waypoints, dtype=np.float64)
+    inside = field.distance(pts) <= 0.0
+    if inside.any():
+        k = int(np.argmax(inside))
+        raise PlanRejected(f"waypoint {k} {_pt(pts[k])} is inside an obstacle")
+    # one batched exact test: obstacles grown by the clearance, keep-out regions as they are
+    chain = np.concatenate([np.asarray([start], dtype=np.float64), pts])
+    n_obs = len(field.centers)
+    centers = np.concatenate([field.centers, np.array([b.center for b in keep_out]).reshape(-1, 2)])
+    half = np.concatenate([field.half, np.array([b.half_extents for b in keep_out]).reshape(-1, 2)])
+    grow = np.concatenate([np.full(n_obs, cfg.clearance), np.zeros(len(keep_out))])
+    hits = segments_hit_boxes(chain[:-1], chain[1:], centers, half, grow)
+    blocked = hits[:, :n_obs].any(-1)
+    if blocked.any():
+        k = int(np.argmax(blocked))
+        raise PlanRejected(
+            f"the straight line from {_pt(chain[k])} to waypoint {k} {_pt(chain[k + 1])} crosses an obstacle"
+        )
+    for j, box in enumerate(keep_out):
+        through = hits[:, n_obs + j]
+        if through.any():
+            k = int(np.argmax(through))
             raise PlanRejected(
-                f"the route from {_pt(chain[k])} to {_pt(chain[k + 1])} passes through {inv.region}, "
+                f"the route from {_pt(chain[k])} to {_pt(chain[k + 1])} passes through {box.name}, "
                 "which the task says to keep out of"
             )
 
