@@ -131,3 +131,32 @@ def test_short_srl_run_improves_return() -> None:
     after = evaluate(eval_env, lambda o: result.agent.act(o, True), 4, 10, seed=123)
     assert after.mean > base + 3.0, (base, after.mean)
     assert after.success_rate >= 0.5
+
+
+def test_guide_registry_and_noise() -> None:
+    from cadence.learn.demos import DemoStore, make_guide, noisy
+
+    with pytest.raises(ValueError, match="valid: backup"):
+        make_guide("teleop", 50, 8)
+    with pytest.raises(ValueError, match="obs_dim"):
+        make_guide("backup", 7, 8)
+    seq = np.tile(HIGH.astype(np.float32), (8, 1))
+    out = noisy(seq, LOW, HIGH, 0.5, np.random.default_rng(0))
+    assert out.shape == (8, 2) and np.all(out <= HIGH) and np.all(out >= LOW) and not np.allclose(out, seq)
+    store = DemoStore(3, 2, 1, capacity=2)
+    for i in range(3):
+        store.add(np.full(3, i), np.full((2, 1), i))
+    assert store.size == 2
+    obs, seqs = store.sample(4, np.random.default_rng(0))
+    assert obs.shape == (4, 3) and seqs.shape == (4, 2, 1)
+
+
+def test_behaviour_cloning_step_moves_actor_towards_the_guide() -> None:
+    torch.manual_seed(0)
+    agent = SRLAgent(3, LOW, HIGH, SRLConfig(k=2, hidden=16, actor_lr=1e-2))
+    obs = torch.randn(64, 3)
+    target = torch.tensor([[0.8, -1.5], [0.2, 1.0]]).expand(64, 2, 2)
+    first = agent.bc_step((obs, target))
+    for _ in range(200):
+        last = agent.bc_step((obs, target))
+    assert last < 0.1 * first

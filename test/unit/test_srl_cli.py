@@ -27,7 +27,14 @@ def test_tiny_srl_run_writes_everything_and_exports_a_loadable_policy(tmp_path) 
     argv += ["--eval-every", "300", "--eval-episodes", "2", "--out", str(out), "--no-progress"]
     argv += ["--set", "batch_size=32", "--set", "model_warmup_updates=5"]
     assert main(argv) == 0
-    for name in ("curve.png", "curve.csv", "train.json", "policy.onnx", "policy.json", "checkpoints/final.pt"):
+    for name in (
+        "curve.png",
+        "curve.csv",
+        "train.json",
+        "policy.onnx",
+        "policy.json",
+        "checkpoints/final.pt",
+    ):
         assert (out / name).is_file(), name
     summary = json.loads((out / "train.json").read_text())
     assert summary["algo"] == "srl" and summary["k"] == 4 and summary["srl_config"]["batch_size"] == 32

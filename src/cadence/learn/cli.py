@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import json
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,13 @@ def register(subparsers: Any) -> None:
     )
     export.add_argument("checkpoint", type=Path)
     export.add_argument("--out", type=Path, required=True, help="destination NAME.onnx")
+    export.add_argument(
+        "--metrics",
+        action="append",
+        default=[],
+        metavar="NAME=FILE.json",
+        help="record a JSON report (e.g. `cadence validate --json` output) under NAME in the manifest",
+    )
     export.set_defaults(handler=_export)
 
     if importlib.util.find_spec("cadence.learn.retrain") is not None:
@@ -116,12 +124,28 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_metrics(items: list[str]) -> dict[str, Any]:
+    from cadence.cli import CLIError
+
+    metrics: dict[str, Any] = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise CLIError(f"--metrics expects NAME=FILE.json, got {item!r}")
+        try:
+            metrics[name] = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise CLIError(f"--metrics {name}: cannot read JSON from {path}: {err}") from err
+    return metrics
+
+
 def _export(args: argparse.Namespace) -> int:
     from cadence.cli import CLIError
     from cadence.learn.checkpoint import load_checkpoint
     from cadence.learn.errors import LearnError
     from cadence.policy.errors import PolicyError
 
+    metrics = _read_metrics(args.metrics)
     try:
         ckpt = load_checkpoint(args.checkpoint)
         from cadence.learn.envs import make_env
@@ -129,12 +153,17 @@ def _export(args: argparse.Namespace) -> int:
         from cadence.learn.run import _export_kwargs, _layout_for
 
         env = make_env(ckpt.header["env"])
+        lineage: dict[str, Any] = {"checkpoint": str(args.checkpoint), "step": ckpt.header["step"]}
+        train_json = args.checkpoint.resolve().parent.parent / "train.json"
+        if train_json.is_file():  # the run folder of `cadence train`
+            lineage["training"] = json.loads(train_json.read_text())
         export_policy(
             ckpt.agent.actor,
             _layout_for(env),
             ckpt.agent.config.k,
             args.out,
-            lineage={"checkpoint": str(args.checkpoint), "step": ckpt.header["step"]},
+            metrics=metrics,
+            lineage=lineage,
             **_export_kwargs(env),
         )
     except (LearnError, PolicyError) as err:

@@ -20,6 +20,8 @@ class SRLConfig:
         buffer_size: Capacity of the primitive-transition replay buffer.
         batch_size: Transitions per gradient step.
         gamma: Discount per primitive step.
+        reward_scale: Factor on primitive rewards before they reach the critic (keeps the entropy
+            bonus from swamping small dense rewards such as the rover's metres of progress).
         tau: Polyak factor of the target critics.
         actor_lr: Adam learning rate of the actor.
         critic_lr: Adam learning rate of the twin critics.
@@ -34,6 +36,11 @@ class SRLConfig:
         model_warmup_updates: Model-only gradient steps before temporal recall is trusted.
         eval_every: Primitive steps between evaluations (0 disables periodic evaluation).
         eval_episodes: Episodes per evaluation.
+        guide: Name of a guide policy (``"backup"``) that acts during ``learning_starts`` and
+            anchors the actor by behaviour cloning (:mod:`cadence.learn.demos`); ``""`` = none.
+        guide_noise: Exploration noise on the guide's actions (fraction of half the range).
+        bc_weight: Initial weight of the behaviour-cloning term in the actor loss.
+        bc_decay_steps: Primitive steps after ``learning_starts`` over which that weight falls to 0.
         seed: Seed of torch, numpy and the environment.
     """
 
@@ -43,6 +50,7 @@ class SRLConfig:
     buffer_size: int = 200_000
     batch_size: int = 256
     gamma: float = 0.98
+    reward_scale: float = 1.0
     tau: float = 0.01
     actor_lr: float = 3e-4
     critic_lr: float = 1e-3
@@ -56,6 +64,10 @@ class SRLConfig:
     model_warmup_updates: int = 200
     eval_every: int = 5_000
     eval_episodes: int = 5
+    guide: str = ""
+    guide_noise: float = 0.3
+    bc_weight: float = 2.0
+    bc_decay_steps: int = 20_000
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -63,18 +75,27 @@ class SRLConfig:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"SRLConfig.{name} must be > 0, got {getattr(self, name)!r}")
-        for name in ("learning_starts", "eval_every", "eval_episodes", "model_warmup_updates", "actor_every"):
+        for name in (
+            "bc_decay_steps",
+            "learning_starts",
+            "eval_every",
+            "eval_episodes",
+            "model_warmup_updates",
+            "actor_every",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"SRLConfig.{name} must be >= 0, got {getattr(self, name)!r}")
         if not 0.0 < self.gamma <= 1.0:
             raise ConfigError(f"SRLConfig.gamma must be in (0, 1], got {self.gamma!r}")
         if not 0.0 < self.tau <= 1.0:
             raise ConfigError(f"SRLConfig.tau must be in (0, 1], got {self.tau!r}")
+        if self.guide_noise < 0 or self.bc_weight < 0:
+            raise ConfigError("SRLConfig.guide_noise and bc_weight must be >= 0")
         if self.critic_updates_per_step <= 0:
             raise ConfigError(
                 f"SRLConfig.critic_updates_per_step must be > 0, got {self.critic_updates_per_step!r}"
             )
-        for name in ("actor_lr", "critic_lr", "model_lr", "alpha_lr", "init_alpha"):
+        for name in ("actor_lr", "critic_lr", "model_lr", "alpha_lr", "init_alpha", "reward_scale"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"SRLConfig.{name} must be > 0, got {getattr(self, name)!r}")
 

@@ -114,8 +114,17 @@ class SRLAgent:
                 states.append(s)
         return torch.stack(states, dim=1)
 
-    def update_actor(self, obs: torch.Tensor) -> float:
-        """One temporal-recall actor step and one temperature step; returns the actor loss."""
+    def update_actor(
+        self, obs: torch.Tensor, demo: tuple[torch.Tensor, torch.Tensor] | None = None, bc_weight: float = 0.0
+    ) -> float:
+        """One temporal-recall actor step and one temperature step; returns the actor loss.
+
+        Args:
+            obs: Decision states ``[B, obs_dim]``.
+            demo: Optional guide pairs ``(obs [B, obs_dim], sequence [B, k, action_dim])``.
+            bc_weight: Weight of the behaviour-cloning term on ``demo`` (unit action space). The
+                Q term is divided by its mean magnitude (TD3+BC) so the weight is scale-free.
+        """
         seq, logp = self.actor.sample(obs)
         seq_unit = self.unit(seq)
         states = self.recall_states(obs, seq_unit.detach())
@@ -123,6 +132,10 @@ class SRLAgent:
         q = self.critic.min_q(states.reshape(b * k, -1), seq_unit.reshape(b * k, -1)).view(b, k)
         alpha = self.log_alpha.exp().detach()
         loss = (alpha * logp - q).mean()
+        if demo is not None and bc_weight > 0.0:
+            scale = q.abs().mean().detach().clamp_min(1e-3)
+            bc = (self.unit(self.actor(demo[0])) - self.unit(demo[1])).pow(2).mean()
+            loss = loss / scale + bc_weight * bc
         self.actor_opt.zero_grad()
         loss.backward()
         self.actor_opt.step()
@@ -133,6 +146,14 @@ class SRLAgent:
             self.alpha_opt.step()
         self._last_actor_loss = loss.item()
         return self._last_actor_loss
+
+    def bc_step(self, demo: tuple[torch.Tensor, torch.Tensor]) -> float:
+        """One pure behaviour-cloning step of the deterministic actor towards guide sequences."""
+        loss = (self.unit(self.actor(demo[0])) - self.unit(demo[1])).pow(2).mean()
+        self.actor_opt.zero_grad()
+        loss.backward()
+        self.actor_opt.step()
+        return loss.item()
 
     def state_dicts(self) -> dict[str, dict[str, torch.Tensor]]:
         """Weights only (no optimiser objects, no pickled classes) for checkpoints."""

@@ -17,6 +17,7 @@ import torch
 
 from cadence.learn.buffer import ReplayBuffer
 from cadence.learn.config import SRLConfig
+from cadence.learn.demos import DemoStore, make_guide, noisy
 from cadence.learn.evaluation import EvalResult, evaluate
 from cadence.learn.srl import SRLAgent, UpdateStats
 from cadence.learn.wrappers import SequenceWrapper, check_box_env
@@ -75,6 +76,8 @@ def train_srl(
     buffer = ReplayBuffer(obs_dim, space.shape[0], config.buffer_size)
     seq_env = SequenceWrapper(env, config.k)
     seq_env.action_space.seed(config.seed)
+    guide = make_guide(config.guide, obs_dim, config.k) if config.guide else None
+    demos = DemoStore(obs_dim, config.k, space.shape[0], config.learning_starts // config.k + 1)
 
     curve: list[CurvePoint] = []
     stats: UpdateStats | None = None
@@ -85,13 +88,17 @@ def train_srl(
     next_actor = config.learning_starts
     while step < config.total_steps:
         # 1. act: one decision, k primitive actions
-        if step < config.learning_starts:
+        if step < config.learning_starts and guide is not None:
+            clean = guide(obs)
+            demos.add(obs, clean)
+            seq = noisy(clean, space.low, space.high, config.guide_noise, rng)
+        elif step < config.learning_starts:
             seq = seq_env.action_space.sample()
         else:
             seq = agent.act(obs, deterministic=False)
         obs, reward, terminated, truncated, info = seq_env.step(seq)
         for t in info["transitions"]:
-            buffer.add(t)
+            buffer.add(t._replace(reward=t.reward * config.reward_scale))
         n = len(info["transitions"])
         step += n
         episode_return += reward
@@ -107,6 +114,8 @@ def train_srl(
                 agent.model.update_stats(sample.obs, sample.next_obs)
                 for _ in range(config.model_warmup_updates):
                     agent.update_model(buffer.sample(config.batch_size, rng))
+                    if demos.size:
+                        agent.bc_step(demos.sample(config.batch_size, rng))
             critic_debt += n * config.critic_updates_per_step
             critic_loss = model_loss = 0.0
             while critic_debt >= 1.0:
@@ -116,7 +125,10 @@ def train_srl(
                 model_updates += 1
                 critic_debt -= 1.0
             while step >= next_actor:
-                agent.update_actor(buffer.sample(config.batch_size, rng).obs)
+                progress = (step - config.learning_starts) / max(config.bc_decay_steps, 1)
+                bc_weight = config.bc_weight * max(0.0, 1.0 - progress) if demos.size else 0.0
+                demo = demos.sample(config.batch_size, rng) if bc_weight > 0 else None
+                agent.update_actor(buffer.sample(config.batch_size, rng).obs, demo, bc_weight)
                 next_actor += config.actor_period
             stats = UpdateStats(critic_loss, model_loss, agent._last_actor_loss, agent.alpha)
 

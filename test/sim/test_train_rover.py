@@ -1,0 +1,67 @@
+"""SRL on the real MuJoCo rover env: the sequence wrapper, a few updates, export with the rover layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cadence.learn.config import SRLConfig
+from cadence.learn.envs import MixEnv, make_env
+from cadence.learn.trainer import train_srl
+from cadence.learn.wrappers import SequenceWrapper
+
+pytestmark = pytest.mark.sim
+
+
+def test_sequence_wrapper_on_the_rover_plays_k_commands() -> None:
+    env = SequenceWrapper(make_env("rover-apartment"), k=8)
+    obs, _ = env.reset(seed=0)
+    seq = np.tile(np.array([0.5, 0.0], np.float32), (8, 1))
+    _, _, _, _, info = env.step(seq)
+    ts = info["transitions"]
+    assert len(ts) == 8 and all(np.array_equal(t.action, seq[0]) for t in ts)
+    # the observation's last-command slice records what was played
+    from cadence.policy.observation import DEFAULT_LAYOUT
+    from cadence.sim.robot import V_MAX
+
+    last = DEFAULT_LAYOUT.slices["last_command"]
+    assert np.allclose(ts[-1].next_obs[last], [0.5 / V_MAX, 0.0], atol=1e-6)
+
+
+def test_rover_mix_draws_every_scene_and_truncates_training_episodes() -> None:
+    env = make_env("rover-mix", max_episode_steps=5)
+    scenes = set()
+    for seed in range(12):
+        env.reset(seed=seed)
+        scenes.add(env.unwrapped.current.unwrapped.scene.name)
+    assert scenes == {"apartment", "warehouse", "open"}
+    assert isinstance(env.unwrapped, MixEnv)
+    env.reset(seed=0)
+    for _ in range(5):
+        *_, truncated, _ = env.step(np.zeros(2, np.float32))
+    assert truncated
+
+
+@pytest.mark.slow
+def test_srl_trains_on_the_rover_and_exports_the_rover_manifest(tmp_path) -> None:
+    cfg = SRLConfig(
+        k=8,
+        total_steps=400,
+        learning_starts=160,
+        batch_size=32,
+        hidden=16,
+        model_warmup_updates=5,
+        eval_every=0,
+    )
+    result = train_srl(make_env("rover-apartment", max_episode_steps=100), cfg)
+    assert result.last_stats is not None and np.isfinite(result.last_stats.critic_loss)
+
+    from cadence.learn.export import export_policy
+    from cadence.policy.observation import DEFAULT_LAYOUT
+    from cadence.policy.runtime import load_policy
+
+    export_policy(result.agent.actor, DEFAULT_LAYOUT, 8, tmp_path / "rover.onnx")
+    policy = load_policy(tmp_path / "rover.onnx")
+    assert policy.manifest.action.k == 8 and tuple(policy.manifest.action.high) == (1.0, 2.0)
+    out = policy.act(np.zeros((2, DEFAULT_LAYOUT.obs_dim), np.float32))
+    assert out.shape == (2, 8, 2)
