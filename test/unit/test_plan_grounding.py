@@ -13,7 +13,7 @@ from cadence.planner.errors import SceneError
 from cadence.planner.geometry import ObstacleField
 from cadence.planner.grounding import Roadmap, prune_graph
 from cadence.planner.planner import Planner
-from cadence.planner.scene import Scene, load_scene
+from cadence.planner.scene import Scene, list_scenes, load_scene
 from cadence.planner.scene_text import connections, scene_text
 
 
@@ -153,3 +153,19 @@ def test_scene_text_lists_rooms_contents_and_connections(scene: Scene) -> None:
     assert connections(scene)["hallway"] == ["dock", "kitchen", "lab", "office"]
     assert len(text) < 2000
     assert math.isfinite(len(text))
+
+
+@pytest.mark.parametrize("name", list_scenes())
+def test_every_region_of_every_shipped_scene_is_plannable(name: str) -> None:
+    scene = load_scene(name)
+    planner = Planner(scene)
+    names = scene.region_names
+    for region in names:
+        plan = planner.plan(f"go to the {region.replace('_', ' ')}")
+        assert plan.subgoals[0].region == region
+    tour = planner.plan(", then ".join(f"go to {r}" for r in names[:3]) + " and wait there for 2 s")
+    assert [s.region for s in tour.subgoals] == list(names[:3])
+    chain = [tour.start[:2], *tour.waypoints]
+    for a, b in itertools.pairwise(chain):
+        assert scene.segment_clear(a, b, clearance=0.05)
+    assert all(r in scene_text(scene) for r in names)
