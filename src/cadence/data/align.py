@@ -2,13 +2,16 @@
 
 Tick ``n`` is ``t0 + n * control_dt`` where ``t0`` is the receive time of the episode's ``plan``.
 Every topic is sampled at the ticks by zero-order hold on its stamps (the latest sample at or before
-the tick), exactly what the executor saw. Per tick the waypoint tracker advances as in the env; at
-each decision (``executor/sequence`` message, snapped to the nearest tick) the observation comes from
-THE builder (:mod:`cadence.policy.observation`) with:
+the tick). The executor's own plan logic, :class:`cadence.ros.mission.PlanFollower` (ROS-free: which
+subgoal is current, its route, waypoint switching, time remaining), is fed every odometry sample in
+stamp order, as the executor node feeds it, and at each decision (``executor/sequence`` message,
+snapped to the nearest tick) the observation comes from THE builder
+(:mod:`cadence.policy.observation`) with what the executor had then:
 
-* ``time_remaining`` = deadline of the current subgoal (the first whose waypoint index is not behind
-  the tracker) minus the time since ``t0``;
-* ``last_command`` = the latest ``cmd_vel`` stamped at least half a period before the decision.
+* the held odometry and scan, the follower's targets;
+* ``time_remaining`` = the follower's value at the odometry stamp (current subgoal's deadline minus
+  the time since ``t0``);
+* ``last_command`` = the latest ``cmd_vel`` received strictly before that odometry.
 
 The executed action is the ``cmd_vel`` held at each of the K ticks from the decision on (what the
 robot actually did, after clamping and safety filtering), ``next_obs`` the observation at the next
@@ -26,6 +29,7 @@ import numpy as np
 
 from cadence.data.messages import OdomSample, ScanSample, SequenceSample
 from cadence.policy.observation import ObservationBuilder, ObservationError, RobotState, Scan, WaypointTracker
+from cadence.ros.mission import PlanFollower
 
 if TYPE_CHECKING:
     from cadence.planner.plan import Plan
@@ -83,13 +87,6 @@ def _hold(stamps: np.ndarray, t: float, eps: float = 1e-6) -> int:
     return int(np.searchsorted(stamps, t + eps, side="right")) - 1
 
 
-def _deadline(plan: Plan, waypoint_index: int) -> float:
-    for sg in plan.subgoals:
-        if sg.waypoint >= waypoint_index:
-            return sg.deadline
-    return plan.subgoals[-1].deadline
-
-
 def reconstruct(
     ep: EpisodeBuffer, scene: Scene, cfg: AlignConfig, builder: ObservationBuilder
 ) -> EpisodeResult:
@@ -119,25 +116,28 @@ def reconstruct(
     if not decisions:
         return EpisodeResult({}, {}, dropped)
 
-    tracker = WaypointTracker(ep.plan.waypoints)
+    follower = PlanFollower(ep.plan, scene, ep.t0)
+    tracker = WaypointTracker(ep.plan.waypoints)  # whole-plan route: the progress reward's measure
     xy = np.empty((n_end + 1, 2))
     stale = np.zeros(n_end + 1, dtype=bool)
     remaining = np.empty(n_end + 1)
-    wp_index = np.empty(n_end + 1, dtype=np.int64)
     need = {n for n, _ in decisions} | {min(n + k, n_end) for n, _ in decisions}
-    obs: dict[int, np.ndarray] = {}
+    obs: dict[int, np.ndarray | None] = {}
+    fed = 0  # odometry samples given to the follower so far
     for n in range(n_end + 1):
         t = ep.t0 + n * dt
         i = _hold(to, t)
+        while fed <= i:
+            follower.update(ep.odom[fed].x, ep.odom[fed].y, ep.odom[fed].t)
+            fed += 1
         o = ep.odom[max(i, 0)]
         stale[n] = i < 0 or t - to[i] > cfg.max_age
         if n > 0:
             tracker.update(o.x, o.y)
         xy[n] = (o.x, o.y)
         remaining[n] = tracker.remaining_length(o.x, o.y)
-        wp_index[n] = tracker.index
         if n in need:
-            obs[n] = _observe(builder, ep, o, ts, tc, t, tracker, n * dt, dt)
+            obs[n] = None if i < 0 else _observe(builder, ep, o, ts, tc, t, follower)
 
     rho = _robustness(ep.plan, scene, xy, dt)
     final = ep.plan.subgoals[-1].region
@@ -202,24 +202,21 @@ def _observe(
     ts: np.ndarray,
     tc: np.ndarray,
     t: float,
-    tracker: WaypointTracker,
-    elapsed: float,
-    dt: float,
+    follower: PlanFollower,
 ) -> np.ndarray | None:
-    """Observation at tick time ``t`` (None when no scan has arrived yet)."""
+    """Observation at tick time ``t`` from odometry ``o`` (None when no scan has arrived yet)."""
     i = _hold(ts, t)
     if i < 0:
         return None
     s = ep.scan[i]
-    c = _hold(tc, t - dt / 2) if len(tc) else -1
+    c = int(np.searchsorted(tc, o.t, side="left")) - 1  # strictly before the odometry
     last = ep.cmd[c][1:] if c >= 0 else (0.0, 0.0)
-    remaining = _deadline(ep.plan, tracker.index) - elapsed
     try:
         return builder.build(
             RobotState(o.x, o.y, o.yaw, o.v, o.omega),
             Scan(s.ranges, s.angle_min, s.angle_increment, s.range_max),
-            tracker.targets(),
-            remaining,
+            follower.targets(),
+            follower.time_remaining(o.t),
             last,
         ).copy()
     except ObservationError:

@@ -1,7 +1,8 @@
 """``cadence record``: run sim episodes and record them to rosbag2 as a robot would (issue 8).
 
-The loop plays the executor: at each decision it builds the observation with THE builder from the
-very odometry and scan it publishes, asks the policy for K actions, publishes them on
+The loop plays the executor: it feeds the odometry it publishes to the executor's plan logic
+(:class:`cadence.ros.mission.PlanFollower`) and at each decision builds the observation with THE
+builder from that odometry and scan, asks the policy for K actions, publishes them on
 ``executor/sequence``, and plays them out at the control rate (``cmd_vel`` = the clamped command the
 env applies). The STL-stage critic publishes ``critic/progress`` at every decision. Topics, types and
 the ``executor/sequence`` encoding are those of a robot (:mod:`cadence.data.messages`); the bag is
@@ -149,6 +150,7 @@ def _episode(
 ) -> int:
     from cadence.critic.stl_critic import StlCritic
     from cadence.critic.types import CriticTask, Snapshot, Stage
+    from cadence.ros.mission import PlanFollower
     from cadence.sim import robot
 
     f, dt = MessageFactory(bag.typestore), robot.CONTROL_DT
@@ -162,6 +164,7 @@ def _episode(
     plan = episode_plan(task, env.scene, goal, (s0.x, s0.y, s0.yaw), info["route"], float(budget))
     bag.write("task", t0 - 1_000_000, f.string(task))
     bag.write("plan", t0, f.string(plan.to_json()))
+    follower = PlanFollower(plan, env.scene, t0 * 1e-9)  # the executor's plan logic
     critic = StlCritic()
     critic_task = CriticTask(env.scene, (Stage(goal, (0.0, float(budget))),), spec=plan.spec)
     observations: list[np.ndarray] = []
@@ -170,10 +173,10 @@ def _episode(
         t_n = t0 + round(n * dt * 1e9)
         state, scan = env.robot_state(), env.scan()
         _write_sensors(bag, f, t_n, state, scan)
+        follower.update(state.x, state.y, t_n * 1e-9)
         if n % k == 0:
-            obs = env.builder.build(
-                state, scan, env.tracker.targets(), env.budget - env.t, env.last_command
-            ).copy()
+            targets, remaining = follower.targets(), follower.time_remaining(t_n * 1e-9)
+            obs = env.builder.build(state, scan, targets, remaining, env.last_command).copy()
             observations.append(obs)
             actions = np.asarray(actor.act(obs[None])[0], dtype=np.float32)
             snap = Snapshot(n * dt, state.x, state.y, state.yaw, obs)
