@@ -260,3 +260,16 @@ def test_bad_options_are_named() -> None:
         make_backend("openai", base_url="ftp://x")
     with pytest.raises(ValueError, match="back ends: rules, openai, llama"):
         make_backend("gpt")
+
+
+def test_times_with_many_decimals_are_kept_to_the_millisecond(server, scene) -> None:
+    url, script = server
+    reply = {
+        **GOOD,
+        "steps": [{"regions": ["kitchen"], "deadline_s": 30.123456, "hold_s": 2.34567}],
+        "avoid": [],
+    }
+    script.content(json.dumps(reply))
+    plan = planner(scene, url).plan("kitchen")
+    assert plan.subgoals[0].requested_deadline == 30.123 and plan.subgoals[0].hold == 2.346
+    assert plan.spec == "eventually[0:30.123](always[0:2.346](kitchen > 0))"

@@ -171,6 +171,14 @@ class Planner:
             raise PlanRefused(f"the {backend} back end refused the task: {intent.refusal}")
         if not intent.steps:
             raise PlanRejected("the intent has no steps")
+        # times to the millisecond, so the STL text (3 decimals) states exactly the plan's windows
+        intent = replace(
+            intent,
+            steps=tuple(
+                Step(s.regions, None if s.deadline is None else round(s.deadline, 3), round(s.hold, 3))
+                for s in intent.steps
+            ),
+        )
         for name in [r for s in intent.steps for r in s.regions] + list(intent.avoid):
             try:
                 self.scene.region(name)
