@@ -91,19 +91,26 @@ def parse_task(task: str, scene: Scene, lexicon: lx.Lexicon | None = None) -> In
     return Intent(steps=steps, avoid=tuple(dict.fromkeys(st.avoid)), v_max=st.v_max)
 
 
+def _not_understood(tok: lx.Token) -> bool:
+    """Unknown words, and grammar words left without what they need (a number with no unit,
+    "within" with no duration, "for" with no duration)."""
+    return tok.kind in ("unknown", lx.NUM, lx.UNIT, lx.DUR, lx.FOR) or (
+        tok.kind == lx.DEADLINE and tok.value is None
+    )
+
+
 def _reject_unknown(
     task: str, tokens: list[lx.Token], phrases: dict[tuple[str, ...], str], scene: Scene
 ) -> None:
-    runs: list[list[str]] = []
-    for prev, tok in zip([None, *tokens], tokens, strict=False):
-        bad = tok.kind in ("unknown", lx.NUM, lx.UNIT, lx.DUR, lx.FOR) or (
-            tok.kind == lx.DEADLINE and tok.value is None
-        )
-        if bad:
-            if prev is not None and runs and runs[-1][-1] == prev.text and _was_bad(prev):
-                runs[-1].append(tok.text)
-            else:
-                runs.append([tok.text])
+    runs: list[list[str]] = []  # consecutive words not understood
+    previous_bad = False
+    for tok in tokens:
+        bad = _not_understood(tok)
+        if bad and previous_bad:
+            runs[-1].append(tok.text)
+        elif bad:
+            runs.append([tok.text])
+        previous_bad = bad
     if not runs:
         return
     phrase = " ".join(runs[0])
@@ -115,14 +122,8 @@ def _reject_unknown(
         if closest
         else f"regions in {scene.name}: {', '.join(scene.region_names)}"
     )
-    more = f" (and {len(runs) - 1} more)" if len(runs) > 1 else ""
-    raise TaskNotUnderstood(f"did not understand {phrase!r}{more} in {task!r}; {hint}", phrase, closest)
-
-
-def _was_bad(tok: lx.Token) -> bool:
-    return tok.kind in ("unknown", lx.NUM, lx.UNIT, lx.DUR, lx.FOR) or (
-        tok.kind == lx.DEADLINE and tok.value is None
-    )
+    others = "".join(f", {' '.join(r)!r}" for r in runs[1:4]) + (", ..." if len(runs) > 4 else "")
+    raise TaskNotUnderstood(f"did not understand {phrase!r}{others} in {task!r}; {hint}", phrase, closest)
 
 
 def _set_deadline(st: _State, draft: _Draft, seconds: float, task: str) -> None:
