@@ -76,6 +76,24 @@ def bench_pair(env, n: int, seed: int) -> tuple[float, float, float]:  # type: i
     return sub / physics, sub / stepping, resetting / max(len(ends), 1)
 
 
+def bench_observation(n: int = 20000) -> float:
+    """Median microseconds of one ObservationBuilder.build (720-beam scan resampled, and 36-beam)."""
+    import math
+
+    from cadence.policy.observation import ObservationBuilder, RobotState, Scan, Targets, obs_dim
+
+    builder = ObservationBuilder()
+    state, targets = RobotState(1.0, 2.0, 0.3, 0.5, 0.1), Targets((3.0, 2.0), (3.0, 5.0), (6.0, 5.0))
+    scan = Scan(np.full(36, 4.0), 0.0, 2 * math.pi / 36, 5.0)
+    out = np.empty(obs_dim, np.float32)
+    times = np.empty(n)
+    for i in range(n):
+        t0 = time.perf_counter_ns()
+        builder.build(state, scan, targets, 30.0, (0.5, 0.1), out)
+        times[i] = time.perf_counter_ns() - t0
+    return float(np.median(times)) / 1e3
+
+
 class SB3Batched:
     """The SB3 policy network as a batched cadence policy: deterministic action, clipped like predict()."""
 
@@ -140,6 +158,7 @@ def main() -> None:
         print(f"repeat {r}: " + ", ".join(f"{k}={v[-1]:.0f}" for k, v in rates.items()), flush=True)
 
     med = {k: float(np.median(v)) for k, v in rates.items()}
+    obs_us = bench_observation()
     env_vs_physics = med["env"] / med["raw"]
     physics_ctrl_rate = med["raw"] / 25.0
     print(
@@ -149,6 +168,7 @@ def main() -> None:
     print(
         f"env.reset             {np.median(reset_times) * 1e3:>10.1f} ms (route + start sampling; not in the rate)"
     )
+    print(f"observation build     {obs_us:>10.1f} us (median, 36-beam scan)")
     print(f"SB3 evaluate_policy   {med['sb3']:>10.0f} env steps/s")
     print(
         f"batched K=1           {med['batched_k1']:>10.0f} env steps/s  -> {med['batched_k1'] / med['sb3']:.2f}x SB3"
@@ -167,6 +187,7 @@ def main() -> None:
                 "eval_speedup_vs_sb3_k8": round(med["batched_k8"] / med["sb3"], 2),
                 "physics_ceiling_vs_sb3": round(physics_ctrl_rate / med["sb3"], 2),
                 "raw_substeps_per_s": round(med["raw"]),
+                "observation_build_us": round(obs_us, 2),
                 "env_reset_ms": round(float(np.median(reset_times)) * 1e3, 2),
                 "env_substeps_per_s": round(med["env"]),
                 "sb3_steps_per_s": round(med["sb3"]),

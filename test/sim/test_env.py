@@ -142,3 +142,23 @@ def test_fast_scene_matches_scene(scene: str) -> None:
                     fast.route(start, goal)
                 continue
             assert fast.route(start, goal) == want
+
+
+def test_map_picture_and_episode_video(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import imageio.v2 as imageio
+
+    from cadence.policy.runtime import load_policy
+    from cadence.sim.render import record_episode, save_map
+
+    env = cadence.sim.make("rover-apartment", render_mode="rgb_array")
+    options = {"goal": "hallway", "start": (7.5, 2.2, 1.57), "time_budget": 0.5}
+    info = record_episode(env, load_policy("backup"), tmp_path / "ep.mp4", options)
+    env.close()
+    assert info["frames"] == 11  # the reset frame + 10 control steps (0.5 s budget)
+    frames = imageio.mimread(tmp_path / "ep.mp4", memtest=False)
+    assert len(frames) == info["frames"] and frames[0].shape == (480, 640, 3)
+    png = save_map(
+        tmp_path / "map.png", env.scene, paths=[(np.array(env.path), "tab:green")], plan=env.tracker.waypoints
+    )
+    image = imageio.imread(png)
+    assert image.shape[0] > 300 and image[..., :3].std() > 20

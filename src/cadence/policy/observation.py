@@ -255,8 +255,8 @@ class ObservationBuilder:
         self.obs_dim = layout.obs_dim
         sl = layout.slices
         self._lidar = sl["lidar"]
-        self._head = slice(0, sl["velocity"].stop)  # waypoint, next, goal, velocity: 11 floats
-        self._tail = slice(sl["time_remaining"].start, sl["last_command"].stop)
+        # every scalar (waypoints, velocity, time, last command) is written with ONE fancy assignment
+        self._scalars = np.r_[0 : sl["velocity"].stop, sl["time_remaining"].start : sl["last_command"].stop]
         self._resample_cache: dict[tuple[int, float, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def build(
@@ -296,10 +296,10 @@ class ObservationBuilder:
             else:
                 head += (1.0, 0.0, 0.0)
         head += (state.v / V_MAX, state.omega / W_MAX)
-        o[self._head] = head
         self._fill_lidar(scan, o[self._lidar])
         t = time_remaining / self.layout.time_scale
-        o[self._tail] = (min(max(t, -1.0), 1.0), last_command[0] / V_MAX, last_command[1] / W_MAX)
+        head += (min(max(t, -1.0), 1.0), last_command[0] / V_MAX, last_command[1] / W_MAX)
+        o[self._scalars] = head
         return o
 
     def _fill_lidar(self, scan: Scan, dst: np.ndarray) -> None:
