@@ -48,12 +48,44 @@ def test_counts_equal_metadata_or_connection_is_skipped_with_a_reason(name: str)
     assert n == decoded
 
 
-def test_service_events_are_skipped_and_topics_still_read() -> None:
-    info = bag_info(BAGS / "mcap_bag_with_topics_and_service_events")
-    topics = {t.name: t for t in info.topics}
-    assert "service event" in topics["/test_service1/_service_event"].skipped
-    assert topics["/test_topic1"].count == 1 and topics["/test_topic1"].skipped is None
-    assert topics["/test_topic2"].count == 1
+def test_service_events_decode_from_the_srv_text_in_the_bag() -> None:
+    """rosbag2 stores the .srv text for service-event topics; the _Event type is built from it."""
+    with BagReader(BAGS / "mcap_bag_with_topics_and_service_events") as reader:
+        events = [m.msg for m in reader.messages() if m.topic.endswith("_service_event")]
+        reader.check_counts()
+        summary = {t.name: t for t in reader.summary()}
+    assert len(events) == 8 and summary["/test_service1/_service_event"].skipped is None
+    for ev in events:
+        assert 0 <= ev.info.event_type <= 3  # REQUEST_SENT ... RESPONSE_RECEIVED
+        assert len(ev.request) + len(ev.response) == 1  # rosbag2 records one side per event
+        for side in (*ev.request, *ev.response):
+            assert isinstance(side.string_value, str) and isinstance(side.float64_value, float)
+    assert summary["/test_topic1"].count == 1 and summary["/test_topic2"].count == 1
+
+
+def test_connection_without_any_definition_is_skipped_with_a_reason() -> None:
+    from rosbags.interfaces import (
+        Connection,
+        ConnectionExtRosbag2,
+        MessageDefinition,
+        MessageDefinitionFormat,
+    )
+
+    from cadence.data.typestore import build_decoders
+
+    none = MessageDefinition(MessageDefinitionFormat.NONE, "")
+    ext = ConnectionExtRosbag2("cdr", [])
+    conns = [
+        Connection(1, "/s/_service_event", "test_msgs/srv/BasicTypes_Event", none, "", 1, ext, None),
+        Connection(2, "/t", "test_msgs/msg/Strings", none, "", 1, ext, None),
+        Connection(3, "/odom", "nav_msgs/msg/Odometry", none, "", 1, ext, None),
+    ]
+    dec = build_decoders(conns)
+    assert (
+        "without its .srv definition" in dec[("/s/_service_event", "test_msgs/srv/BasicTypes_Event")].skipped
+    )
+    assert "no message definition" in dec[("/t", "test_msgs/msg/Strings")].skipped
+    assert dec[("/odom", "nav_msgs/msg/Odometry")].skipped is None
 
 
 def test_definitions_stored_in_the_bag_decode_unknown_types() -> None:

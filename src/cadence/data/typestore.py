@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rosbags.interfaces import MessageDefinitionFormat
 from rosbags.typesys import Stores, TypesysError, get_types_from_idl, get_types_from_msg, get_typestore
@@ -93,10 +93,8 @@ def build_decoders(connections: Iterable[Connection]) -> dict[tuple[str, str], D
 
 
 def _decoder_for(conn: Connection, embedded: Typestore, fallback: Typestore) -> Decoder:
-    if "/srv/" in conn.msgtype and conn.msgtype.endswith(("_Event", "_Request", "_Response")):
-        # rosbag2 stores the .srv text for service-event connections, not the _Event message
-        # (info + request[<=1] + response[<=1]), so neither source describes the recorded bytes.
-        return Decoder((), f"service event connection ({conn.msgtype}); service events are not decoded")
+    if conn.msgtype.endswith("_Event") and "/srv/" in conn.msgtype:
+        return _service_event_decoder(conn, embedded, fallback)
     if conn.msgdef.format != MessageDefinitionFormat.NONE and conn.msgdef.data.strip():
         try:
             typs = _parse_definition(conn)
@@ -128,3 +126,45 @@ def _decoder_for(conn: Connection, embedded: Typestore, fallback: Typestore) -> 
 def _first_line(err: Exception) -> str:
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__
+
+
+def _rename_srv(obj: Any) -> Any:
+    """rosbags names parsed types ``pkg/srv/msg/Name``; service types are ``pkg/srv/Name``."""
+    if isinstance(obj, str):
+        return obj.replace("/srv/msg/", "/srv/")
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_rename_srv(x) for x in obj)
+    return obj
+
+
+def _service_event_decoder(conn: Connection, embedded: Typestore, fallback: Typestore) -> Decoder:
+    """Build ``pkg/srv/Name_Event`` from the ``.srv`` text rosbag2 stores for service-event topics.
+
+    The event message is ``service_msgs/ServiceEventInfo info``, ``Name_Request[<=1] request``,
+    ``Name_Response[<=1] response`` (rosidl's generated ``_Event``). Its RIHS01 cannot be checked:
+    rosbag2 stores the hash of the service description, which rosbags cannot reproduce; rosbags'
+    strict CDR length check still rejects bytes that do not fit.
+    """
+    text = conn.msgdef.data if conn.msgdef.format == MessageDefinitionFormat.MSG else ""
+    if "---" not in text:
+        return Decoder(
+            (), f"service event connection ({conn.msgtype}) without its .srv definition in the bag"
+        )
+    base = conn.msgtype.removesuffix("_Event")
+    request, response = text.split("\n---\n", 1) if "\n---\n" in text else text.split("---", 1)
+    event = f"service_msgs/msg/ServiceEventInfo info\n{base}_Request[<=1] request\n{base}_Response[<=1] response\n"
+    try:
+        typs: dict = {}
+        for part, name in (
+            (request, f"{base}_Request"),
+            (response, f"{base}_Response"),
+            (event, conn.msgtype),
+        ):
+            typs.update(get_types_from_msg(part, name))
+        typs = {_rename_srv(k): _rename_srv(v) for k, v in typs.items()}
+        for dep in ("service_msgs/msg/ServiceEventInfo", "builtin_interfaces/msg/Time"):
+            typs.setdefault(dep, fallback.fielddefs[dep])
+        embedded.register(typs)
+    except (TypesysError, ValueError, KeyError) as err:
+        return Decoder((), f"service event {conn.msgtype}: cannot build the event type: {_first_line(err)}")
+    return Decoder((embedded,), None)
