@@ -129,3 +129,31 @@ def test_output_must_not_exist(tmp_path) -> None:
     (tmp_path / "ds").mkdir()
     with pytest.raises(DatasetError, match="exists already"):
         convert_bags([tmp_path / "missing"], tmp_path / "ds")
+
+
+def test_cli_k_mismatch_drops_every_decision(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cadence.cli import main
+
+    write_synthetic_bag(tmp_path / "bag", steps=32)
+    assert (
+        main(
+            [
+                "bag",
+                "convert",
+                str(tmp_path / "bag"),
+                "--out",
+                str(tmp_path / "ds"),
+                "--k",
+                "4",
+                "--no-progress",
+            ]
+        )
+        == 1
+    )
+    out = capsys.readouterr().out
+    assert "dropped 4 decision(s): sequence of 8 actions, expected K=4" in out
+    assert "no usable episode" in out and not (tmp_path / "ds").exists()
+    assert (
+        main(["bag", "convert", str(tmp_path / "bag"), "--out", str(tmp_path / "ds"), "--no-progress"]) == 0
+    )
+    assert "1 episodes, 4 transitions" in capsys.readouterr().out

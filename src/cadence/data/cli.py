@@ -27,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     convert.add_argument("bags", nargs="+", help="bag folders")
     convert.add_argument("--out", required=True, help="dataset folder to create (must not exist)")
     convert.add_argument("--scene", default=None, help="scene name when a bag's plan does not say")
+    convert.add_argument("--k", type=int, default=8, help="actions per executor sequence (default 8)")
     convert.add_argument("--json", action="store_true", help="print the report as JSON")
     convert.add_argument("--no-progress", action="store_true", help="no progress bar")
     convert.set_defaults(handler=_convert)
@@ -76,12 +77,16 @@ def _info(args: argparse.Namespace) -> int:
 
 def _convert(args: argparse.Namespace) -> int:
     from cadence.cli import CLIError
+    from cadence.data.align import AlignConfig
     from cadence.data.convert import convert_bags
     from cadence.data.errors import DataError
 
     _setup_logging()
+    if args.k < 1:
+        raise CLIError(f"--k must be at least 1, got {args.k}")
     try:
-        report = convert_bags(args.bags, args.out, scene=args.scene, progress=not args.no_progress)
+        cfg = AlignConfig(k=args.k)
+        report = convert_bags(args.bags, args.out, scene=args.scene, progress=not args.no_progress, cfg=cfg)
     except DataError as err:
         raise CLIError(str(err)) from err
     print(json.dumps(report.to_json(), indent=2) if args.json else report.format())
