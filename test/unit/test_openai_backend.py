@@ -47,17 +47,19 @@ class Script:
     """Replies served in order: (status, body bytes, delay seconds)."""
 
     def __init__(self) -> None:
-        self.replies: list[tuple[int, bytes, float]] = []
+        self.replies: list[tuple[int, bytes, float, bool]] = []
         self.requests: list[dict] = []
         self.headers: list[dict] = []
 
-    def add(self, body: dict | str | bytes, status: int = 200, delay: float = 0.0) -> Script:
+    def add(
+        self, body: dict | str | bytes, status: int = 200, delay: float = 0.0, truncate: bool = False
+    ) -> Script:
         raw = (
             body
             if isinstance(body, bytes)
             else (body if isinstance(body, str) else json.dumps(body)).encode()
         )
-        self.replies.append((status, raw, delay))
+        self.replies.append((status, raw, delay, truncate))
         return self
 
     def content(self, content: str, **kw) -> Script:
@@ -73,12 +75,14 @@ def server() -> Iterator[tuple[str, Script]]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             script.requests.append({"path": self.path, **json.loads(body)})
             script.headers.append(dict(self.headers))
-            status, raw, delay = script.replies.pop(0) if script.replies else (500, b"script exhausted", 0.0)
+            status, raw, delay, truncate = (
+                script.replies.pop(0) if script.replies else (500, b"script exhausted", 0.0, False)
+            )
             time.sleep(delay)
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
+                self.send_header("Content-Length", str(len(raw) + (100 if truncate else 0)))
                 self.end_headers()
                 self.wfile.write(raw)
             except (BrokenPipeError, ConnectionResetError):
@@ -273,3 +277,10 @@ def test_times_with_many_decimals_are_kept_to_the_millisecond(server, scene) -> 
     plan = planner(scene, url).plan("kitchen")
     assert plan.subgoals[0].requested_deadline == 30.123 and plan.subgoals[0].hold == 2.346
     assert plan.spec == "eventually[0:30.123](always[0:2.346](kitchen > 0))"
+
+
+def test_truncated_reply_is_a_transport_failure(server, scene) -> None:
+    url, script = server
+    script.add(chat(json.dumps(GOOD)), truncate=True).content(json.dumps(GOOD))
+    plan = planner(scene, url, retries=1).plan("kitchen then dock")
+    assert plan.backend == "openai" and len(script.requests) == 2

@@ -13,6 +13,7 @@ The API key is read from the environment variable ``api_key_env`` (never from a 
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -179,6 +180,8 @@ class OpenAIBackend:
             return int(err.code), err.read() or b""
         except TimeoutError:
             return 0, f"no reply within {self.config.timeout_s:g} s".encode()
+        except http.client.HTTPException as err:  # IncompleteRead, BadStatusLine: a broken reply
+            return 0, f"broken HTTP reply: {type(err).__name__}".encode()
         except (urllib.error.URLError, ConnectionError, OSError) as err:
             reason = getattr(err, "reason", err)
             if isinstance(reason, (TimeoutError, socket.timeout)):
