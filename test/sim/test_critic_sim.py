@@ -107,3 +107,23 @@ def test_sim_episodes_reach_their_goals():
         r = e.reached(scene)
         assert r > 0 and len(e) == r + 4
         assert np.allclose(np.diff(e.t), 0.4)
+
+
+def test_shipped_learned_critic_on_fresh_sim_episodes():
+    """The critic in models/: reversed pairs regress, value follows time, a finished episode is done."""
+    from cadence.critic.evaluate import run_critic, spearman
+    from cadence.critic.learned import LearnedCritic
+    from cadence.critic.types import Snapshot
+    from cadence.planner.scene import load_scene
+
+    critic = LearnedCritic()  # models/progress_critic.onnx, verified on load
+    scene = load_scene("apartment")
+    for ep in sim_episodes("apartment", 3, seed=777_000):
+        r = ep.reached(scene)
+        start, arrived = (Snapshot(float(ep.t[i]), *map(float, ep.pose[i])) for i in (0, r))
+        forward, _ = critic.model.pair(scene, start, arrived, ep.goal)
+        backward, _ = critic.model.pair(scene, arrived, start, ep.goal)
+        assert forward > 0.5 and backward < -0.5
+        out = run_critic(critic, ep, scene)
+        assert spearman(np.array([p.value for p in out[: r + 1]]), np.arange(r + 1)) > 0.8
+        assert out[-1].done and not any(p.done for p in out[: max(r - 1, 1)])
