@@ -129,6 +129,7 @@ def test_good_reply(server, scene, monkeypatch) -> None:
     assert script.headers[0]["Authorization"] == "Bearer sk-test"
     user = req["messages"][1]["content"]
     assert 'TASK (data):\n"kitchen, then the dock; avoid the lab"' in user
+    assert "x=4.00 m, y=4.00 m, yaw=0.00 rad, in hallway" in user
 
 
 def test_fenced_json_is_accepted(server, scene) -> None:

@@ -20,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "task", metavar="TEXT", help="the task, e.g. 'go to the kitchen then the dock within 60 s'"
     )
     p.add_argument("--scene", default="apartment", help="scene name or YAML path (default: apartment)")
-    p.add_argument("--backend", default="rules", help="rules (default), openai or llama")
+    p.add_argument(
+        "--backend", default="rules", metavar="rules|openai|llama", help="planner back end (default: rules)"
+    )
     p.add_argument("--base-url", help="openai: server root incl. /v1, e.g. http://127.0.0.1:11434/v1")
     p.add_argument("--model", help="openai: model name; llama: path to a .gguf file")
     p.add_argument(

@@ -46,10 +46,12 @@ def system_prompt(request: PlanRequest, v_max: float) -> str:
 
 def user_prompt(request: PlanRequest, feedback: str | None) -> str:
     x, y, yaw = request.pose
+    where = [r.name for r in request.scene.regions if r.contains(x, y)]
+    place = f", in {' and '.join(where)}" if where else ", in no named region"
     parts = [
         "SCENE (data):",
         json.dumps(request.scene_text),
-        f"ROBOT POSE (data): x={x:.2f} m, y={y:.2f} m, yaw={yaw:.2f} rad",
+        f"ROBOT POSE (data): x={x:.2f} m, y={y:.2f} m, yaw={yaw:.2f} rad{place}",
         "TASK (data):",
         json.dumps(request.task),
     ]
