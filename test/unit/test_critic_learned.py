@@ -171,3 +171,14 @@ def test_train_entry_point_writes_a_verified_model(tmp_path):
     assert PairModel(out).scenes == ("apartment",)
     bad = subprocess.run([*cmd[:3], "--out", str(tmp_path / "x.pt")], capture_output=True, text=True)
     assert bad.returncode == 2 and ".onnx" in bad.stderr
+
+
+def test_config_for_train_command(tmp_path):
+    from cadence.critic.train import DEFAULT_SCENES, config_for_train_command
+
+    cfg = config_for_train_command("rover-warehouse", 50_000, 3, tmp_path, hidden=64)
+    assert cfg.scenes == ("warehouse",) and cfg.seed == 3 and cfg.hidden == 64
+    assert cfg.out.endswith("progress_critic.onnx") and cfg.episodes_per_scene == 208
+    assert config_for_train_command("rover-mix", 100, 0, tmp_path).scenes == DEFAULT_SCENES
+    with pytest.raises(TaskError, match="rover scenes"):
+        config_for_train_command("point-reach", 100, 0, tmp_path)

@@ -273,6 +273,36 @@ def train_critic(config: CriticTrainConfig) -> Path:
     return path
 
 
+STEPS_PER_EPISODE = 240  # primitive steps in a typical rollout (30 decisions of K = 8)
+
+
+def config_for_train_command(
+    env: str, steps: int, seed: int, out: str | Path, hidden: int = 128
+) -> CriticTrainConfig:
+    """Map ``cadence train --algo critic --env ENV --steps N --seed S --out DIR`` to a config.
+
+    ``rover-<scene>`` trains on that scene, ``rover-mix`` on the default scenes; ``--steps`` is the
+    primitive-step budget of the rollouts (about ``steps / 240`` episodes per scene, at least 10);
+    the model goes to ``DIR/progress_critic.onnx``.
+
+    Raises:
+        TaskError: for an env that is not a rover scene.
+    """
+    if env == "rover-mix":
+        scenes = DEFAULT_SCENES
+    elif env.startswith("rover-"):
+        scenes = (env.removeprefix("rover-").removesuffix("-dr"),)
+    else:
+        raise TaskError(f"the critic trains on rover scenes (rover-<scene> or rover-mix), not {env!r}")
+    return CriticTrainConfig(
+        out=str(Path(out) / "progress_critic.onnx"),
+        scenes=scenes,
+        episodes_per_scene=max(10, steps // STEPS_PER_EPISODE),
+        hidden=hidden,
+        seed=seed,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m cadence.critic.train``: retrain the shipped critic (see docs/critic.md)."""
     import argparse
