@@ -162,3 +162,12 @@ def test_map_picture_and_episode_video(tmp_path) -> None:  # type: ignore[no-unt
     )
     image = imageio.imread(png)
     assert image.shape[0] > 300 and image[..., :3].std() > 20
+
+
+def test_mujoco_instability_is_reported_and_ends_the_episode() -> None:
+    env = cadence.sim.make("rover-apartment")
+    env.reset(seed=0)
+    env.data.qvel[0] = 1e12  # beyond mjMAXVAL: MuJoCo warns BADQVEL and silently resets the state
+    _, _, terminated, _, info = env.step([0.5, 0.0])
+    assert terminated and info["unstable"] and not info["success"]
+    assert info["warnings"].get("BADQVEL", 0) >= 1 and info["counters"]["unstable"] == 1

@@ -89,3 +89,34 @@ def test_cli_exit_codes_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["validate", "--policy", "backup", "--suite", "nope"]) == 2
     assert "smoke" in capsys.readouterr().err  # lists the suites
     assert main(["validate", "--policy", str(tmp_path / "missing.onnx"), "--out", str(tmp_path)]) == 1
+
+
+def test_unstable_episodes_and_warnings_fail_closed(smoke) -> None:  # type: ignore[no-untyped-def]
+    from cadence.sim.batch import EpisodeResult, Scenario
+    from cadence.sim.gate import _measure, _verdict
+    from cadence.stl import parse
+
+    path = np.array([[4.0, 4.0], [5.0, 4.0], [5.0, 4.0]])
+    good = EpisodeResult(
+        Scenario("apartment", "hallway", (4.0, 4.0, 0.0)),
+        True,
+        False,
+        2,
+        0.1,
+        30.0,
+        0,
+        False,
+        0,
+        0,
+        0,
+        {},
+        1.0,
+        path,
+    )
+    metrics, failures = _measure([good], parse(smoke.spec), 0.1)
+    assert _verdict(smoke, "p", metrics, failures, (), None).passed
+    bad = EpisodeResult(**{**good.__dict__, "unstable": True, "warnings": {"BADQACC": 3}})
+    metrics, failures = _measure([good, bad], parse(smoke.spec), 0.1)
+    report = _verdict(smoke, "p", metrics, failures, (), None)
+    assert not report.passed
+    assert any("unstable" in f for f in report.failures) and any("BADQACC" in f for f in report.failures)

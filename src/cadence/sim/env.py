@@ -71,8 +71,7 @@ class NavEnv(gym.Env):
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (self.builder.obs_dim,), np.float32)
         self._region_names = self.scene.region_names
         self._regions = [(r.name, (*r.center, *r.half_extents)) for r in self.scene.regions]
-        self._is_obstacle = np.zeros(self.model.ngeom, dtype=bool)
-        self._is_obstacle[self.info.obstacle_geoms] = True
+        self._obstacle_ids = frozenset(int(g) for g in self.info.obstacle_geoms)
         a = self.info.qpos_adr
         self._z0 = float(self.model.qpos0[a + 2])
         self._base_friction = self.model.geom_friction.copy()
@@ -208,7 +207,8 @@ class NavEnv(gym.Env):
         self.path.append((x, y))
         self.tracker.update(x, y)
         remaining = self.tracker.remaining_length(x, y) if not unstable else self._remaining
-        contact = d.ncon > 0 and bool(self._is_obstacle[d.contact.geom].any())
+        # a handful of contacts (wheels on the floor): a set test beats numpy fancy indexing here
+        contact = d.ncon > 0 and not self._obstacle_ids.isdisjoint(d.contact.geom.ravel().tolist())
         self.counters["collisions"] += contact
         sd = self._region_distances(x, y) if full_info else None
         goal_sd = sd[self.goal] if sd is not None else self._goal_distance(x, y)
@@ -278,14 +278,15 @@ class NavEnv(gym.Env):
         """Pose from the free joint, (v, omega) from the velocimeter and gyro (+ noise when randomised)."""
         d, info = self.data, self.info
         a = info.qpos_adr
-        qw, qx, qy, qz = d.qpos[a + 3 : a + 7]
+        x, y, _, qw, qx, qy, qz = d.qpos[a : a + 7].tolist()  # Python floats: cheaper maths below
         yaw = math.atan2(2.0 * (qw * qz + qx * qy), 1.0 - 2.0 * (qy * qy + qz * qz))
-        v, w = float(d.sensordata[info.vel_adr]), float(d.sensordata[info.gyro_adr + 2])
+        v, w = d.sensordata[info.vel_adr], d.sensordata[info.gyro_adr + 2]
+        v, w = float(v), float(w)
         dr = self.config.randomization
         if dr.enabled and dr.velocity_noise > 0:
             v += float(self.np_random.normal(0.0, dr.velocity_noise))
             w += float(self.np_random.normal(0.0, dr.velocity_noise))
-        return RobotState(float(d.qpos[a]), float(d.qpos[a + 1]), yaw, v, w)
+        return RobotState(x, y, yaw, v, w)
 
     def scan(self) -> Scan:
         """The lidar as a LaserScan would carry it (beam 0 ahead, counter-clockwise)."""
