@@ -17,6 +17,7 @@ Last stdout line: JSON with ``p99_us``, ``speedup_vs_sb3``, ``speedup_vs_torch``
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import sys
@@ -207,9 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     phases: dict[str, list[tuple[int, int, int]]] = {name: [] for name in contenders}
     names = list(contenders)
     warmup = 200
+    shuffle = np.random.default_rng(2)
+    gc.collect()
+    gc.disable()  # as timeit does: a collection pause would land on whichever contender runs then
     for i in range(args.iters + warmup):
         state, scan, targets, remaining = data[i % len(data)]
-        order = names[i % len(names) :] + names[: i % len(names)]  # rotate who goes first
+        order = [names[j] for j in shuffle.permutation(len(names))]  # no fixed order or neighbours
         for name in order:
             act, buf, safety = contenders[name], buffers[name], filters[name]
             now = i * 0.4
@@ -225,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                 times[name].append(t3 - t0)
                 phases[name].append((t1 - t0, t2 - t1, t3 - t2))
 
+    gc.enable()
     stats = {n: np.percentile(np.array(t) / 1e3, [50, 99]) for n, t in times.items()}
     ours = names[0]
     print(f"model: {path} ({source}); provider {policy.provider}; auto backend -> {policy.backend}")
