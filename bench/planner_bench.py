@@ -19,7 +19,9 @@ Ends with one JSON line: ``rules_p50_ms``, ``rules_p99_ms``, ``validator_p99_ms`
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -31,12 +33,16 @@ import cadence.planner.grounding as grounding_mod
 import cadence.planner.validator as validator_mod
 from cadence.planner import Planner, load_scene
 from cadence.planner.backends import PlanRequest
+from cadence.planner.errors import PlanRejected
 from cadence.planner.grounding import ground
 from cadence.planner.rules import lexicon_for, parse_task
 from cadence.planner.scene_text import scene_text
 from cadence.planner.validator import validate
 
-TASK = "go to the kitchen, then the office within 60 seconds, then return to the charging dock and stay there for 5 s"
+TASK = (
+    "go to the kitchen, then the office within 60 seconds, then return to the charging dock and stay there "
+    "for 5 s, without entering the lab"
+)
 
 
 def measure(fn: Callable[[], object], n: int, warmup: int = 20, clock=time.perf_counter) -> np.ndarray:
@@ -51,31 +57,34 @@ def measure(fn: Callable[[], object], n: int, warmup: int = 20, clock=time.perf_
     return out * 1e3
 
 
-class SceneGeometry:
-    """The straightforward alternative: the scene's own per-segment, per-box methods."""
-
-    def __init__(self, scene) -> None:
-        self.scene = scene
-
-    def distance(self, xy):
-        return self.scene.obstacle_distance(xy)
-
-    def segments_clear(self, a, b, clearance=0.0):
-        return np.array(
-            [self.scene.segment_clear(tuple(p), tuple(q), clearance) for p, q in zip(a, b, strict=True)]
-        )
+def scene_check_geometry(p, scene, cfg) -> None:
+    """The validator's geometry checks written with the scene's own per-segment, per-box methods."""
+    chain = [(p.start[0], p.start[1]), *p.waypoints]
+    for x, y in p.waypoints:
+        if not scene.in_bounds(x, y) or float(scene.obstacle_distance(np.array([x, y]))) <= 0.0:
+            raise PlanRejected(f"waypoint ({x}, {y}) is off the map or inside an obstacle")
+    for sg in p.subgoals:
+        if not scene.region(sg.region).contains(*p.waypoints[sg.waypoint]):
+            raise PlanRejected(f"{sg.region}'s waypoint is not inside it")
+    for a, b in itertools.pairwise(chain):
+        if not scene.segment_clear(a, b, cfg.clearance):
+            raise PlanRejected(f"{a} -> {b} crosses an obstacle")
+        pts = np.linspace(a, b, max(2, int(math.dist(a, b) / 0.02) + 1))
+        for inv in p.invariants:
+            if (scene.signed_distance(inv.region, pts) > 0).any():
+                raise PlanRejected(f"{a} -> {b} passes through {inv.region}")
 
 
 @contextmanager
-def naive_geometry(scene):
-    """Swap in Scene.route for the join and SceneGeometry in the validator (restored afterwards)."""
-    old_join, old_field = grounding_mod.Roadmap.join, validator_mod.field_for
+def naive_geometry():
+    """Swap in Scene.route for the join and scene_check_geometry in the validator (restored afterwards)."""
+    old_join, old_check = grounding_mod.Roadmap.join, validator_mod._check_geometry
     grounding_mod.Roadmap.join = lambda self, xy, goal, clearance=0.2: self.scene.route(xy, goal, clearance)
-    validator_mod.field_for = lambda s: SceneGeometry(s)
+    validator_mod._check_geometry = scene_check_geometry
     try:
         yield
     finally:
-        grounding_mod.Roadmap.join, validator_mod.field_for = old_join, old_field
+        grounding_mod.Roadmap.join, validator_mod._check_geometry = old_join, old_check
 
 
 def stats(ms: np.ndarray) -> tuple[float, float]:
@@ -103,7 +112,7 @@ def main() -> None:
         "  validator (Plan)": measure(lambda: validate(plan, scene), args.n),
         "  validator (JSON text)": measure(lambda: validate(text, scene), args.n),
     }
-    with naive_geometry(scene):
+    with naive_geometry():
         naive_planner = Planner(scene, "rules")
         assert naive_planner.plan(TASK).waypoints == plan.waypoints
         rows["plan, Scene.route + segment_clear"] = measure(
