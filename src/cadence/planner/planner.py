@@ -3,8 +3,9 @@
 ``Planner(scene, backend).plan(task, pose, image=None)`` asks the back end for an intent (feeding a
 rejection back for up to ``backend.max_attempts`` tries), grounds it on the scene's graph,
 allocates deadlines, writes the STL and runs the validator; a back end that keeps failing hands over
-to its ``fallback`` (``rules``). ``replan(plan, pose, satisfied, reason, elapsed)`` does the same for
-the subgoals not yet satisfied, from the current pose. Both are synchronous and may block on the
+to its ``fallback`` (``rules``). ``replan(plan, pose, satisfied, reason, elapsed)`` re-grounds, re-times
+and re-validates the subgoals not yet satisfied from the current pose, without asking the back end
+again (the task has been read; the plan keeps its back end's name). Both are synchronous and may block on the
 network: call them from a worker thread, never from a ROS callback (STYLE.md 8). A Planner keeps
 caches; use one per thread.
 """
