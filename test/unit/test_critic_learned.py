@@ -11,10 +11,11 @@ import pytest
 
 from cadence.critic.episodes import random_episodes
 from cadence.critic.errors import CriticModelError, TaskError
+from cadence.critic.export import export_critic
 from cadence.critic.learned import LearnedCritic, PairModel
 from cadence.critic.pairs import KINDS, make_pairs
 from cadence.critic.task import reach_task
-from cadence.critic.train import CriticTrainConfig, export_critic, fit
+from cadence.critic.train import CriticTrainConfig, fit
 from cadence.critic.types import Snapshot
 from cadence.planner.scene import load_scene
 
@@ -29,7 +30,13 @@ def tiny_model(tmp_path_factory, scene):
     """A critic trained in a few seconds on 40 kinematic episodes, exported to ONNX."""
     out = tmp_path_factory.mktemp("critic") / "tiny_critic.onnx"
     cfg = CriticTrainConfig(
-        out=str(out), source="kinematic", episodes_per_scene=40, pairs_per_episode=48, hidden=64, epochs=12
+        out=str(out),
+        scenes=("apartment",),
+        source="kinematic",
+        episodes_per_scene=40,
+        pairs_per_episode=48,
+        hidden=64,
+        epochs=12,
     )
     episodes = random_episodes(scene, 40, seed=11)
     net = fit(cfg, episodes, {"apartment": scene})

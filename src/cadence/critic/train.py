@@ -11,24 +11,18 @@ runtime (:mod:`cadence.critic.learned`).
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from cadence.critic.episodes import Episode, random_episodes
-from cadence.critic.errors import CriticError, CriticModelError, TaskError
+from cadence.critic.errors import CriticError, TaskError
+from cadence.critic.export import export_critic, record_metrics
 from cadence.critic.features import feature_dim
 from cadence.critic.pairs import make_pairs
 
 LOG = logging.getLogger(__name__)
 SOURCES = ("sim", "kinematic")
-INPUT_NAME = "pair"
-OUTPUTS = ("delta", "done")
-OPSET = 17
 DEFAULT_SCENES = ("apartment", "warehouse", "open")
 HELDOUT_SEED = 500_000  # held-out episodes use seeds far from the training ones
 
@@ -120,6 +114,10 @@ def fit(config: CriticTrainConfig, episodes: list[Episode], scenes: dict[str, ob
     """Fit the network on VLAC pairs from `episodes`; returns the torch module (eval mode)."""
     import torch
 
+    if tuple(scenes) != tuple(config.scenes):
+        raise TaskError(
+            f"fit: scenes {tuple(scenes)} differ from config.scenes {config.scenes} (the one-hot order)"
+        )
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     batch = make_pairs(episodes, scenes, config.pairs_per_episode, config.seed)
@@ -151,89 +149,6 @@ def fit(config: CriticTrainConfig, episodes: list[Episode], scenes: dict[str, ob
         sched.step()
         LOG.info("critic epoch %d/%d loss %.5f", epoch + 1, config.epochs, total / len(batch))
     return net.eval()
-
-
-def export_critic(net: Any, config: CriticTrainConfig, metrics: dict[str, Any] | None = None) -> Path:
-    """Export `net` to ``config.out`` (single-file ONNX) and write the manifest beside it.
-
-    Raises:
-        CriticModelError: when the export fails or ONNX Runtime disagrees with torch.
-    """
-    import io
-
-    import torch
-
-    from cadence.policy.errors import PolicyError
-    from cadence.policy.manifest import (
-        FORMAT_VERSION,
-        Golden,
-        Manifest,
-        OnnxFile,
-        TensorSpec,
-        manifest_path_for,
-        sha256_file,
-        write_atomic,
-    )
-    from cadence.policy.model import load_model
-
-    out = Path(config.out)
-    dim = feature_dim(len(config.scenes))
-    golden_in = np.random.default_rng(config.seed).uniform(-1, 1, (4, dim)).astype(np.float32)
-    with torch.inference_mode():
-        golden_out = [t.numpy() for t in net(torch.from_numpy(golden_in))]
-    buf = io.BytesIO()
-    try:
-        torch.onnx.export(
-            net,
-            (torch.zeros(1, dim),),
-            buf,
-            input_names=[INPUT_NAME],
-            output_names=list(OUTPUTS),
-            dynamic_axes={INPUT_NAME: {0: "batch"}, **{o: {0: "batch"} for o in OUTPUTS}},
-            opset_version=OPSET,
-            dynamo=False,  # onnxscript (dynamo's dependency) is not installed
-        )
-    except Exception as err:  # torch.onnx raises many unrelated types
-        raise CriticModelError(f"torch.onnx.export of the critic failed: {err}") from err
-    manifest = Manifest(
-        name=out.stem,
-        onnx=OnnxFile(out.name, "0" * 64, OPSET),
-        inputs=(TensorSpec(INPUT_NAME, ("batch", dim)),),
-        outputs=tuple(TensorSpec(o, ("batch",)) for o in OUTPUTS),
-        observation={"kind": "pose_pair", "version": 1, "feature_dim": dim, "scenes": list(config.scenes)},
-        golden=Golden(
-            {INPUT_NAME: golden_in.tolist()},
-            {o: g.tolist() for o, g in zip(OUTPUTS, golden_out, strict=True)},
-        ),
-        kind="critic",
-        metrics=dict(metrics or {}),
-        lineage={k: v for k, v in asdict(config).items() if k != "metrics"} | {"scenes": list(config.scenes)},
-        format_version=FORMAT_VERSION,
-    )
-    # Write into a scratch folder beside the destination, verify with the runtime's own checks
-    # (sha256, structure, I/O, golden replay), then move both files in: never a half-valid pair.
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".critic-", dir=out.parent) as tmp:
-        staged = Path(tmp) / out.name
-        write_atomic(staged, buf.getvalue())
-        manifest = Manifest(**{**manifest.__dict__, "onnx": OnnxFile(out.name, sha256_file(staged), OPSET)})
-        manifest.write(manifest_path_for(staged))
-        try:
-            load_model(staged)
-        except PolicyError as err:
-            raise CriticModelError(f"exported critic fails verification: {err}") from err
-        os.replace(staged, out)
-        os.replace(manifest_path_for(staged), manifest_path_for(out))
-    return out
-
-
-def record_metrics(path: Path, metrics: dict[str, Any]) -> None:
-    """Add held-out metrics to an exported critic's manifest (the ONNX bytes are untouched)."""
-    from cadence.policy.manifest import Manifest, load_manifest, manifest_path_for
-
-    mpath = manifest_path_for(path)
-    manifest = load_manifest(mpath)
-    Manifest(**{**manifest.__dict__, "metrics": {**manifest.metrics, **metrics}}).write(mpath)
 
 
 def heldout_metrics(path: Path, config: CriticTrainConfig, scenes: dict[str, object]) -> dict[str, Any]:
