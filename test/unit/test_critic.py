@@ -214,3 +214,11 @@ def test_task_from_plan(scene):
     assert [s.region for s in task.stages] == ["kitchen", "office"] and task.stages[1].hold == 1.0
     assert task.invariants[0].avoid and task.invariants[0].region == "lab"
     assert task.spec == plan.spec
+
+
+def test_distance_fields_are_cached_by_geometry(scene):
+    again = load_scene("apartment")
+    assert distance_field(again, "lab") is distance_field(scene, "lab")
+    moved = type(scene).from_dict({**scene.to_dict(), "obstacles": []}, name="apartment")
+    assert distance_field(moved, "lab") is not distance_field(scene, "lab")
+    assert distance_field(moved, "lab").at(7.5, 6.4) < distance_field(scene, "lab").at(7.5, 6.4) - 1.0

@@ -20,7 +20,8 @@ from cadence.critic.errors import TaskError
 
 _NEAR_WALL_COST = 4.0  # multiplier inside the clearance band: prefer the middle of doorways
 _INSIDE_COST = 50.0  # multiplier inside an obstacle: finite, so a stuck robot still has a distance
-_CACHE: dict[tuple[int, str, float, float], DistanceField] = {}
+_CACHE_SIZE = 64
+_CACHE: dict[tuple, DistanceField] = {}
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,15 @@ def distance_field(
             f"distance field needs resolution > 0 and clearance >= 0, got {resolution}, {clearance}"
         )
     box = scene.region(region)  # type: ignore[attr-defined]
-    key = (id(scene), region, float(resolution), float(clearance))
-    cached = _CACHE.get(key)
+    # Keyed by content (boxes are frozen and hashable), not id(): a new Scene object with the same
+    # geometry reuses the field, and a recycled id can never return another scene's field.
+    key = (scene.bounds, scene.obstacles, box, float(resolution), float(clearance))  # type: ignore[attr-defined]
+    cached = _CACHE.pop(key, None)
     if cached is None:
         cached = _build(scene, box, resolution, clearance)
-        _CACHE[key] = cached
+    _CACHE[key] = cached  # most recently used last
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
     return cached
 
 
