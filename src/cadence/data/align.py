@@ -123,10 +123,13 @@ def reconstruct(
     remaining = np.empty(n_end + 1)
     need = {n for n, _ in decisions} | {min(n + k, n_end) for n, _ in decisions}
     obs: dict[int, np.ndarray | None] = {}
+    ticks = ep.t0 + np.arange(n_end + 1) * dt
+    held = (np.searchsorted(to, ticks + 1e-6, side="right") - 1).tolist()  # odometry held at each tick
+    cmd_at = (np.searchsorted(tc, ticks + dt / 2 + 1e-6, side="right") - 1).tolist()  # command applied
     fed = 0  # odometry samples given to the follower so far
     for n in range(n_end + 1):
         t = ep.t0 + n * dt
-        i = _hold(to, t)
+        i = held[n]
         while fed <= i:
             follower.update(ep.odom[fed].x, ep.odom[fed].y, ep.odom[fed].t)
             fed += 1
@@ -155,7 +158,7 @@ def reconstruct(
         commanded[: min(k, len(seq.actions))] = seq.actions[:k]
         executed = commanded.copy()
         for i in range(n_exec):
-            c = _hold(tc, ep.t0 + (n + i) * dt + dt / 2) if len(tc) else -1
+            c = cmd_at[n + i]
             if c >= 0:
                 executed[i] = ep.cmd[c][1:]
         t_a, t_b = ep.t0 + n * dt, ep.t0 + (n + n_exec) * dt
