@@ -267,7 +267,8 @@ def test_bad_options_are_named() -> None:
         make_backend("gpt")
 
 
-def test_times_with_many_decimals_are_kept_to_the_millisecond(server, scene) -> None:
+def test_times_are_put_on_the_control_period_grid(server, scene) -> None:
+    """STL bounds must be whole numbers of 0.05 s samples: deadlines round down, holds up (0.1 s)."""
     url, script = server
     reply = {
         **GOOD,
@@ -276,8 +277,8 @@ def test_times_with_many_decimals_are_kept_to_the_millisecond(server, scene) -> 
     }
     script.content(json.dumps(reply))
     plan = planner(scene, url).plan("kitchen")
-    assert plan.subgoals[0].requested_deadline == 30.123 and plan.subgoals[0].hold == 2.346
-    assert plan.spec == "eventually[0:30.123](always[0:2.346](kitchen > 0))"
+    assert plan.subgoals[0].requested_deadline == 30.1 and plan.subgoals[0].hold == 2.4
+    assert plan.spec == "eventually[0:30.1](always[0:2.4](kitchen > 0))"
 
 
 def test_truncated_reply_is_a_transport_failure(server, scene) -> None:

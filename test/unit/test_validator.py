@@ -157,6 +157,17 @@ def test_keep_out_window_outside_horizon(good: Plan, scene: Scene) -> None:
         validate(_edit(good, fn), scene)
 
 
+def test_times_off_the_control_period_grid(good: Plan, scene: Scene) -> None:
+    def fn(d):
+        d["subgoals"][0]["hold"] = 2.01
+        d["subgoals"][1]["window"][0] = 2.01
+        d["horizon"] = d["subgoals"][1]["window"][1]
+        _respec(d)
+
+    with pytest.raises(PlanRejected, match=r"hold 2.01 s is not a multiple of the 0.05 s control period"):
+        validate(_edit(good, fn), scene)
+
+
 def test_horizon_above_maximum(good: Plan, scene: Scene) -> None:
     with pytest.raises(PlanRejected, match="exceeds the maximum 30 s"):
         validate(good, scene, ValidatorConfig(max_horizon=30.0))

@@ -34,7 +34,16 @@ from cadence.planner.intent import Intent, Step
 from cadence.planner.plan import Invariant, Limits, Plan, Subgoal
 from cadence.planner.scene import Pose2D, Scene
 from cadence.planner.scene_text import scene_text
-from cadence.planner.timing import AllocationScorer, LegTiming, TimingConfig, allocate, rover_limits
+from cadence.planner.timing import (
+    AllocationScorer,
+    LegTiming,
+    TimingConfig,
+    allocate,
+    ceil_to,
+    control_dt,
+    floor_to,
+    rover_limits,
+)
 from cadence.planner.validator import ValidatorConfig, check_limits, looks_like_code, validate
 
 PoseLike = Pose2D | tuple[float, float, float] | tuple[float, float] | None
@@ -64,7 +73,7 @@ class Planner:
         self.scene = scene
         self.backend = make_backend(backend) if isinstance(backend, str) else backend
         self.timing = timing or TimingConfig(v_max=v, omega_max=w)
-        self.validator = validator or ValidatorConfig(v_max=v, omega_max=w)
+        self.validator = validator or ValidatorConfig(v_max=v, omega_max=w, time_step=control_dt())
         self.scorer = scorer
         self.roadmap = Roadmap(scene)
 
@@ -172,11 +181,15 @@ class Planner:
             raise PlanRefused(f"the {backend} back end refused the task: {intent.refusal}")
         if not intent.steps:
             raise PlanRejected("the intent has no steps")
-        # times to the millisecond, so the STL text (3 decimals) states exactly the plan's windows
+        # every time a multiple of the resolution (0.1 s, a multiple of the control period) so the STL
+        # bounds are whole numbers of samples: deadlines round down (never later than asked), holds up
+        res = self.timing.resolution_s
         intent = replace(
             intent,
             steps=tuple(
-                Step(s.regions, None if s.deadline is None else round(s.deadline, 3), round(s.hold, 3))
+                Step(
+                    s.regions, None if s.deadline is None else floor_to(s.deadline, res), ceil_to(s.hold, res)
+                )
                 for s in intent.steps
             ),
         )

@@ -59,7 +59,8 @@ class TimingConfig:
         temperature: Acceptance temperature on score differences.
         step_s: Standard deviation of a proposal in seconds.
         seed: Sampler seed (plans are reproducible).
-        resolution_s: Deadlines are rounded to this.
+        resolution_s: Every time in a plan is a multiple of this (a multiple of the control period,
+            so the STL bounds are whole numbers of samples).
     """
 
     v_max: float = 1.0
@@ -80,6 +81,29 @@ def rover_limits() -> tuple[float, float]:
     except ImportError:
         return 1.0, 2.0
     return float(V_MAX), float(W_MAX)
+
+
+def control_dt() -> float:
+    """The control period (``cadence.sim.robot.CONTROL_DT``, DEVELOPERS.md: 0.05 s).
+
+    STL bounds must be whole multiples of the sampling period the spec is evaluated at (rtamt's
+    rule, enforced by :mod:`cadence.stl`), so every time in a plan is a multiple of it.
+    """
+    try:
+        from cadence.sim.robot import CONTROL_DT
+    except ImportError:
+        return 0.05
+    return float(CONTROL_DT)
+
+
+def floor_to(x: float, res: float) -> float:
+    """Largest multiple of `res` not above `x` (deadlines: never later than asked)."""
+    return round(math.floor(x / res + 1e-9) * res, 6)
+
+
+def ceil_to(x: float, res: float) -> float:
+    """Smallest multiple of `res` not below `x` (holds: never shorter than asked)."""
+    return round(math.ceil(x / res - 1e-9) * res, 6)
 
 
 def slack_score(legs: Sequence[LegTiming], deadlines: Sequence[float]) -> float:

@@ -52,12 +52,15 @@ class ValidatorConfig:
         omega_max: The rover's top turn rate (rad/s).
         max_horizon: Longest plan in seconds.
         clearance: Metres segments between waypoints keep from obstacles.
+        time_step: Every time in a plan must be a multiple of this (the control period the STL is
+            evaluated at; :mod:`cadence.stl` refuses bounds that are not whole numbers of samples).
     """
 
     v_max: float = 1.0
     omega_max: float = 2.0
     max_horizon: float = 3600.0
     clearance: float = 0.05
+    time_step: float = 0.05
 
 
 def looks_like_code(text: str) -> bool:
@@ -201,7 +204,19 @@ def _pt(a: Any) -> str:
     return f"({a[0]:.2f}, {a[1]:.2f})"
 
 
+def _on_grid(t: float, step: float) -> bool:
+    return abs(round(t / step) * step - t) <= 1e-9 * max(1.0, abs(t))
+
+
 def _check_times(p: Plan, cfg: ValidatorConfig) -> None:
+    times = [("hold", s.hold) for s in p.subgoals] + [("deadline", s.window[1]) for s in p.subgoals]
+    times += [("keep-out window end", i.window[1]) for i in p.invariants]
+    for what, t in times:
+        if not _on_grid(t, cfg.time_step):
+            raise PlanRejected(
+                f"{what} {t:g} s is not a multiple of the {cfg.time_step:g} s control period "
+                "(STL bounds must be whole numbers of samples)"
+            )
     expect = stlgen.windows([s.window[1] for s in p.subgoals], [s.hold for s in p.subgoals])
     chain = [(p.start[0], p.start[1]), *p.waypoints]
     dist = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(np.asarray(chain), axis=0).T))])
