@@ -157,3 +157,14 @@ def test_cli_k_mismatch_drops_every_decision(tmp_path, capsys: pytest.CaptureFix
         main(["bag", "convert", str(tmp_path / "bag"), "--out", str(tmp_path / "ds"), "--no-progress"]) == 0
     )
     assert "1 episodes, 4 transitions" in capsys.readouterr().out
+
+
+def test_gap_at_the_end_cuts_the_episode(tmp_path) -> None:
+    events = _events()
+    lo, hi = events[_odom_at(events, 120)].t_ns, events[_odom_at(events, STEPS)].t_ns
+    events = [e for e in events if not (e.topic in {"odom", "scan"} and lo <= e.t_ns < hi)]
+    _, bag = _convert(tmp_path, events)
+    assert bag.ok and bag.dropped["odometry gap (older than 0.25 s)"] >= 4
+    ep = Dataset(tmp_path / "bag_ds").episode(0)
+    assert ep["truncated"][-1] and not ep["done"].any() and not ep["truncated"][:-1].any()
+    assert ep["t"][-1] < 120 * 0.05

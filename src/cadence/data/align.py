@@ -174,15 +174,22 @@ def reconstruct(
                 "critic_progress": float(np.sum(crit)) if ep.progress else math.nan,
                 "robustness": rho[n] if rho is not None else math.nan,
                 "next_obs": obs[n + n_exec],
-                "done": last and success,
-                "truncated": last and not success,
+                "done": False,
+                "truncated": False,
+                "_end": n + n_exec,
             }
         )
-    episode_rho = float(rho[0]) if rho is not None else None
+    if rows:  # the episode's last transition; if it stops short of the end (a gap), it was cut
+        reaches_end = rows[-1]["_end"] == n_end
+        rows[-1]["done"] = success and reaches_end
+        rows[-1]["truncated"] = not rows[-1]["done"]
+    for row in rows:
+        del row["_end"]
+    episode_rho = float(rho[0]) if rho is not None and math.isfinite(rho[0]) else None
     for row in rows:
         critic = row["critic_progress"] if math.isfinite(row["critic_progress"]) else 0.0
         row["reward"] = cfg.progress_weight * row["reward_progress"] + cfg.critic_weight * critic
-    if rows and (rows[-1]["done"] or rows[-1]["truncated"]) and episode_rho is not None:
+    if rows and episode_rho is not None:
         rows[-1]["reward"] += cfg.stl_weight * float(np.clip(episode_rho, -1.0, 1.0))
     columns = {key: np.array([r[key] for r in rows]) for key in rows[0]} if rows else {}
     meta = {
