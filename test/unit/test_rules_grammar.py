@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cadence.planner.errors import InfeasibleDeadline, PlanRejected, TaskNotUnderstood
@@ -84,6 +86,52 @@ PHRASINGS = [
 @pytest.mark.parametrize(("task", "expected"), PHRASINGS, ids=[p[0] for p in PHRASINGS])
 def test_phrasing_parses_to_intent(scene, task: str, expected: Intent) -> None:
     assert parse_task(task, scene) == expected
+
+
+# task -> STL with the time bounds left out (bounds come from geometry; exact specs in SPECS below)
+SKELETONS = {
+    "go to the kitchen": "eventually(kitchen > 0)",
+    "Head to the KITCHEN!!!": "eventually(kitchen > 0)",
+    "drive over to the office.": "eventually(office > 0)",
+    "get to the lab": "eventually(lab > 0)",
+    "return to the charging dock": "eventually(dock > 0)",
+    "please go to the docking station": "eventually(dock > 0)",
+    "go to the charger": "eventually(dock > 0)",
+    "head for the docking area": "eventually(dock > 0)",
+    "visit the study": "eventually(office > 0)",
+    "go to the kitchenette": "eventually(kitchen > 0)",
+    "kitchen then office": "eventually((kitchen > 0) and (eventually(office > 0)))",
+    "go to the kitchen and then the office": "eventually((kitchen > 0) and (eventually(office > 0)))",
+    "go to the lab, after that the dock": "eventually((lab > 0) and (eventually(dock > 0)))",
+    "first go to the lab, then the office, and finally return to the dock": "eventually((lab > 0) and (eventually((office > 0) and (eventually(dock > 0)))))",
+    "go to the kitchen within 60 seconds": "eventually(kitchen > 0)",
+    "get to the charging station in under a minute": "eventually(dock > 0)",
+    "go to the office within 90 s": "eventually(office > 0)",
+    "go to the office within 90s": "eventually(office > 0)",
+    "go to the lab in 2 minutes": "eventually(lab > 0)",
+    "reach the lab within half a minute": "eventually(lab > 0)",
+    "go to the lab within twenty five seconds": "eventually(lab > 0)",
+    "within a minute, go to the kitchen and then the office": "eventually((kitchen > 0) and (eventually(office > 0)))",
+    "go to the kitchen within 30 s, then the dock within 60 s": "eventually((kitchen > 0) and (eventually(dock > 0)))",
+    "go to the kitchen and stay there for 5 seconds": "eventually(always(kitchen > 0))",
+    "go to the kitchen, wait 3 seconds, then go to the lab": "eventually((always(kitchen > 0)) and (eventually(lab > 0)))",
+    "remain in the office for 10 s": "eventually(always(office > 0))",
+    "wait in the kitchen for 5 seconds then go to the dock": "eventually((always(kitchen > 0)) and (eventually(dock > 0)))",
+    "go to the office without entering the lab": "always(lab < 0) and eventually(office > 0)",
+    "avoid the lab and go to the dock": "always(lab < 0) and eventually(dock > 0)",
+    "keep out of the lab, then head to the office": "always(lab < 0) and eventually(office > 0)",
+    "stay away from the kitchen and the lab and go to the dock": "always(kitchen < 0) and always(lab < 0) and eventually(dock > 0)",
+    "go to either the kitchen or the office": "eventually((kitchen > 0) or (office > 0))",
+    "go to the kitchen or the office, then the dock": "eventually(((office > 0) or (kitchen > 0)) and (eventually(dock > 0)))",
+    "go to the office via the hallway": "eventually((hallway > 0) and (eventually(office > 0)))",
+    "go to the lab slowly": "eventually(lab > 0)",
+    "drive to the lab at full speed": "eventually(lab > 0)",
+}
+
+
+@pytest.mark.parametrize("task", list(SKELETONS), ids=list(SKELETONS))
+def test_phrasing_gives_stl_structure(planner, task: str) -> None:
+    assert re.sub(r"\[[^\]]*\]", "", planner.plan(task).spec) == SKELETONS[task]
 
 
 # task -> (STL spec, subgoal regions in order); deadlines allocated from geometry are checked in test_plan_timing
