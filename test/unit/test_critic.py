@@ -222,3 +222,11 @@ def test_distance_fields_are_cached_by_geometry(scene):
     moved = type(scene).from_dict({**scene.to_dict(), "obstacles": []}, name="apartment")
     assert distance_field(moved, "lab") is not distance_field(scene, "lab")
     assert distance_field(moved, "lab").at(7.5, 6.4) < distance_field(scene, "lab").at(7.5, 6.4) - 1.0
+
+
+def test_scalar_pose_encoder_matches_the_batched_one(scene):
+    from cadence.critic.features import encode_poses, pose_encoder
+
+    poses = np.array([[0.3, 7.1, -2.0], [9.9, 0.2, 3.1], [5.0, 4.0, 0.0]])
+    enc = pose_encoder(scene)
+    assert np.allclose([enc(*p) for p in poses], encode_poses(scene, poses), atol=1e-6)

@@ -8,6 +8,9 @@ valid in the scenes it was trained on; the manifest lists them).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
 
 from cadence.critic.errors import CriticModelError
@@ -33,6 +36,17 @@ def encode_poses(scene: object, poses: np.ndarray) -> np.ndarray:
     centre, half = _scale(scene)
     xy = (poses[..., :2] - centre) / half
     return np.concatenate([xy, np.cos(poses[..., 2:3]), np.sin(poses[..., 2:3])], axis=-1).astype(np.float32)
+
+
+def pose_encoder(scene: object) -> Callable[[float, float, float], tuple[float, float, float, float]]:
+    """Scalar twin of :func:`encode_poses` for the per-decision hot path (plain floats, no arrays)."""
+    centre, half = _scale(scene)
+    cx, cy, hx, hy = float(centre[0]), float(centre[1]), float(half[0]), float(half[1])
+
+    def encode(x: float, y: float, yaw: float) -> tuple[float, float, float, float]:
+        return ((x - cx) / hx, (y - cy) / hy, math.cos(yaw), math.sin(yaw))
+
+    return encode
 
 
 def encode_goal(scene: object, region: str, scenes: tuple[str, ...]) -> np.ndarray:

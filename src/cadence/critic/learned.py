@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from cadence.critic.errors import CriticModelError, TaskError
-from cadence.critic.features import encode_goal, encode_poses, feature_dim, pair_rows
+from cadence.critic.features import POSE_DIM, encode_goal, encode_poses, feature_dim, pair_rows, pose_encoder
 from cadence.critic.types import CriticTask, Progress, Snapshot
 
 DEFAULT_MODEL = "progress_critic.onnx"
@@ -85,9 +85,11 @@ class LearnedCritic:
     def reset(self, task: CriticTask, first: Snapshot) -> Progress:
         self._task = task
         self._goals = [encode_goal(task.scene, s.region, self.model.scenes) for s in task.stages]
+        self._encode = pose_encoder(task.scene)
+        # One preallocated (2, D) batch per decision: [anchor, now, goal] and [previous, now, goal].
+        self._rows = np.zeros((2, self.model.manifest.obs_dim), np.float32)
         self._stage = 0
-        self._anchor = self._encode(first)
-        self._prev = self._anchor
+        self._anchor = self._prev = self._encode(first.x, first.y, first.yaw)
         self._value = 0.0
         progress = self._judge(self._anchor)
         return Progress(0.0, progress.value, progress.done, progress.stage, progress.reason)
@@ -95,40 +97,34 @@ class LearnedCritic:
     def observe(self, snapshot: Snapshot) -> Progress:
         if self._task is None:
             raise TaskError("LearnedCritic.observe called before reset(task, first)")
-        return self._judge(self._encode(snapshot))
+        return self._judge(self._encode(snapshot.x, snapshot.y, snapshot.yaw))
 
-    def _encode(self, snap: Snapshot) -> np.ndarray:
-        return encode_poses(self._task.scene, np.array([[snap.x, snap.y, snap.yaw]]))  # type: ignore[union-attr]
-
-    def _judge(self, now: np.ndarray) -> Progress:
+    def _judge(self, now: tuple[float, float, float, float]) -> Progress:
         task = self._task
         n = len(task.stages)  # type: ignore[union-attr]
         if self._stage >= n:
             delta = 1.0 - self._value
             self._value = 1.0
-            return Progress(float(np.clip(delta, -1, 1)), 1.0, True, n, "all subgoals met")
-        rows = np.concatenate(
-            [
-                pair_rows(self._anchor, now, self._goals[self._stage]),
-                pair_rows(self._prev, now, self._goals[self._stage]),
-            ]
-        )
+            return Progress(min(max(delta, -1.0), 1.0), 1.0, True, n, "all subgoals met")
+        rows, p = self._rows, POSE_DIM
+        rows[0, :p], rows[1, :p] = self._anchor, self._prev
+        rows[:, p : 2 * p] = now
+        rows[:, 2 * p :] = self._goals[self._stage]
         delta, done = self.model(rows)
-        stage_value = float(np.clip(delta[0], 0.0, 1.0))
+        stage_value = min(max(float(delta[0]), 0.0), 1.0)
         region = task.stages[self._stage].region  # type: ignore[union-attr]
         reason = f"{region}: {100 * stage_value:.0f} % (learned)"
         self._prev = now
-        if done[0] > self.done_threshold:
+        finished = float(done[0]) > self.done_threshold
+        if finished:
             self._stage += 1
             self._anchor = now
             stage_value = 0.0
             reason = f"{region}: reached (learned)"
         value = (self._stage + stage_value) / n
-        # The pairwise delta is per stage; rescale it to task units so deltas sum to the value.
-        step = (
-            float(np.clip(delta[1] / n, -1.0, 1.0)) if done[0] <= self.done_threshold else value - self._value
-        )
+        # The pairwise delta is per stage; rescale it to task units so deltas track the value.
+        step = value - self._value if finished else float(delta[1]) / n
         self._value = value
         return Progress(
-            float(np.clip(step, -1, 1)), float(np.clip(value, 0, 1)), self._stage >= n, self._stage, reason
+            min(max(step, -1.0), 1.0), min(max(value, 0.0), 1.0), self._stage >= n, self._stage, reason
         )
