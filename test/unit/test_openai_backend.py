@@ -286,3 +286,18 @@ def test_truncated_reply_is_a_transport_failure(server, scene) -> None:
     script.add(chat(json.dumps(GOOD)), truncate=True).content(json.dumps(GOOD))
     plan = planner(scene, url, retries=1).plan("kitchen then dock")
     assert plan.backend == "openai" and len(script.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("image", "match"),
+    [
+        (np.zeros((4, 4), dtype=np.float32), "must be uint8"),
+        (np.zeros((4, 4, 2), dtype=np.uint8), "must be uint8"),
+        (b"\x89PNG\r\n", "not a JPEG"),
+    ],
+)
+def test_bad_images_are_rejected_before_any_request(scene, image, match: str) -> None:
+    from cadence.planner.errors import PlannerError
+
+    with pytest.raises(PlannerError, match=match):
+        Planner(scene).plan("go to the lab", image=image)

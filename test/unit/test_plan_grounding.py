@@ -9,7 +9,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from cadence.planner.errors import SceneError
+from cadence.planner.errors import PlanRejected, SceneError
 from cadence.planner.geometry import ObstacleField
 from cadence.planner.grounding import Roadmap, prune_graph
 from cadence.planner.planner import Planner
@@ -169,3 +169,19 @@ def test_every_region_of_every_shipped_scene_is_plannable(name: str) -> None:
     for a, b in itertools.pairwise(chain):
         assert scene.segment_clear(a, b, clearance=0.05)
     assert all(r in scene_text(scene) for r in names)
+
+
+@pytest.mark.parametrize(
+    ("pose", "match"),
+    [
+        ((5.0, 4.8, 0.0), "no graph node is visible"),  # inside the hallway's north wall
+        ((50.0, 50.0, 0.0), "no graph node is visible"),
+        ((float("nan"), 4.0, 0.0), "finite numbers"),
+        ((4.0, 4.0, float("inf")), "finite numbers"),
+        ((1.0, 2.0, 3.0, 4.0), "finite numbers"),
+        (("a", 1.0), "numbers"),
+    ],
+)
+def test_bad_poses_are_rejected(scene: Scene, pose, match: str) -> None:
+    with pytest.raises(PlanRejected, match=match):
+        Planner(scene).plan("go to the lab", pose)

@@ -12,6 +12,7 @@ caches; use one per thread.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Iterable
@@ -262,8 +263,11 @@ def _pose(pose: PoseLike, scene: Scene) -> tuple[float, float, float]:
     if pose is None:
         return (scene.start.x, scene.start.y, scene.start.yaw)
     if isinstance(pose, Pose2D):
-        return (float(pose.x), float(pose.y), float(pose.yaw))
-    vals = tuple(float(v) for v in pose)
-    if len(vals) not in (2, 3):
-        raise PlanRejected(f"pose must be (x, y) or (x, y, yaw), got {pose!r}")
+        pose = (pose.x, pose.y, pose.yaw)
+    try:
+        vals = tuple(float(v) for v in pose)
+    except (TypeError, ValueError) as err:
+        raise PlanRejected(f"pose must be (x, y) or (x, y, yaw) numbers, got {pose!r}") from err
+    if len(vals) not in (2, 3) or not all(math.isfinite(v) for v in vals):
+        raise PlanRejected(f"pose must be (x, y) or (x, y, yaw) finite numbers, got {pose!r}")
     return (vals[0], vals[1], vals[2] if len(vals) == 3 else 0.0)
