@@ -54,6 +54,7 @@ class CriticScore:
         done_precision: Its precision.
         done_recall: Its recall.
         episodes: Episodes scored.
+        successful: Of which successful (the VOC is over these).
     """
 
     voc: float
@@ -62,6 +63,7 @@ class CriticScore:
     done_precision: float
     done_recall: float
     episodes: int
+    successful: int = 0
 
 
 def score_critic(critic: Critic, episodes: list[Episode], scene: object) -> CriticScore:
@@ -88,4 +90,5 @@ def score_critic(critic: Critic, episodes: list[Episode], scene: object) -> Crit
         done_precision=float(precision),
         done_recall=float(recall),
         episodes=len(episodes),
+        successful=sum(bool(ep.success) for ep in episodes),
     )
