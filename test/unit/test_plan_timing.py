@@ -133,3 +133,10 @@ def test_mh_with_the_default_scorer_keeps_the_proportional_optimum() -> None:
     spans = legs(10.0, 30.0, requested=[None, 80.0])
     sampled = allocate(spans, TimingConfig(iterations=200), slack_score)
     assert sampled[0] == pytest.approx(20.0, abs=0.05)
+
+
+@pytest.mark.parametrize("elapsed", [float("nan"), -1.0, float("inf")])
+def test_replan_with_bad_elapsed_is_rejected(planner: Planner, elapsed: float) -> None:
+    plan = planner.plan("go to the kitchen within 30 s")
+    with pytest.raises(PlanRejected, match="elapsed must be a finite number"):
+        planner.replan(plan, (4.0, 4.0, 0.0), satisfied=0, reason="deadline", elapsed=elapsed)

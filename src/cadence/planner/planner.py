@@ -122,6 +122,8 @@ class Planner:
             PlanRejected: when nothing is left to do, or no valid plan exists.
         """
         t0 = time.perf_counter()
+        if not (isinstance(elapsed, (int, float)) and math.isfinite(elapsed) and elapsed >= 0):
+            raise PlanRejected(f"elapsed must be a finite number of seconds >= 0, got {elapsed!r}")
         done = set(range(satisfied)) if isinstance(satisfied, int) else set(satisfied)
         left = [sg for i, sg in enumerate(plan.subgoals) if i not in done]
         if not left:
