@@ -127,3 +127,16 @@ def test_shipped_learned_critic_on_fresh_sim_episodes():
         out = run_critic(critic, ep, scene)
         assert spearman(np.array([p.value for p in out[: r + 1]]), np.arange(r + 1)) > 0.8
         assert out[-1].done and not any(p.done for p in out[: max(r - 1, 1)])
+
+
+def test_reward_wrapper_refuses_misuse():
+    from cadence.critic.errors import TaskError
+
+    with pytest.raises(TaskError, match="every"):
+        CriticReward(make("rover-apartment"), StlCritic(), every=0)
+    env = CriticReward(make("rover-apartment"), StlCritic())
+    try:
+        with pytest.raises(TaskError, match="before reset"):
+            env.step(np.zeros(2, np.float32))
+    finally:
+        env.close()
