@@ -106,7 +106,7 @@ def test_lifecycle_deactivate_publishes_zero_and_reactivate_does_not_replay(grap
     assert graph.spin_until(lambda: len(probe.cmds) > inactive and len(probe.sequences) > seqs)
     assert _stamp_s(probe.sequences[-1]) == pytest.approx(0.25), "a fresh decision on the fresh observation"
     first = probe.sequences[-1].points[0].velocities
-    v, w = probe.cmds[-1]
+    _v, w = probe.cmds[-1]
     assert abs(w) <= abs(first[1]) + 1e-9 and math.copysign(1, w) == math.copysign(1, first[1])
     assert node.trigger_deactivate() == R.SUCCESS
     assert node.trigger_cleanup() == R.SUCCESS
