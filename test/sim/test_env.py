@@ -7,6 +7,7 @@ import pytest
 
 import cadence.sim
 from cadence.policy.observation import DEFAULT_LAYOUT
+from cadence.policy.runtime import load_policy
 from cadence.sim.errors import EnvError
 
 
@@ -15,6 +16,7 @@ def test_env_steps_zero_and_random_actions(name: str) -> None:
     env = cadence.sim.make(name)
     obs, info = env.reset(seed=3)
     assert obs.shape == (DEFAULT_LAYOUT.obs_dim,) and obs.dtype == np.float32
+    assert obs.shape == (load_policy("backup").manifest.obs_dim,)  # the width every manifest declares
     assert info["goal"] in env.scene.region_names and info["time_budget"] > 0
     env.action_space.seed(3)
     for i in range(40):
@@ -147,7 +149,6 @@ def test_fast_scene_matches_scene(scene: str) -> None:
 def test_map_picture_and_episode_video(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import imageio.v2 as imageio
 
-    from cadence.policy.runtime import load_policy
     from cadence.sim.render import record_episode, save_map
 
     env = cadence.sim.make("rover-apartment", render_mode="rgb_array")

@@ -57,6 +57,9 @@ class NavEnv(gym.Env):
         self.render_mode = render_mode
         self.model, self.info = world if world is not None else build_world(self.config.scene)
         self.data = mujoco.MjData(self.model)
+        a = self.info.qpos_adr
+        self._pose = self.data.qpos[a : a + 7]  # views: MjData keeps its buffers for its lifetime
+        self._sensors = self.data.sensordata
         self.scene = fast_scene(self.info.scene)
         self.goals = self.config.goals or self.scene.region_names
         for g in self.goals:
@@ -199,8 +202,7 @@ class NavEnv(gym.Env):
         self.t += rb.CONTROL_DT
         self.steps += 1
         self.last_command = (v, w)
-        a = info.qpos_adr
-        x, y = float(d.qpos[a]), float(d.qpos[a + 1])
+        x, y = self._pose[:2].tolist()
         unstable = not (math.isfinite(x) and math.isfinite(y)) or self._new_warnings() > 0
         if unstable:
             self.counters["unstable"] += 1
@@ -276,12 +278,10 @@ class NavEnv(gym.Env):
     # ------------------------------------------------------------------ sensing
     def robot_state(self) -> RobotState:
         """Pose from the free joint, (v, omega) from the velocimeter and gyro (+ noise when randomised)."""
-        d, info = self.data, self.info
-        a = info.qpos_adr
-        x, y, _, qw, qx, qy, qz = d.qpos[a : a + 7].tolist()  # Python floats: cheaper maths below
+        x, y, _, qw, qx, qy, qz = self._pose.tolist()  # Python floats: cheaper maths below
         yaw = math.atan2(2.0 * (qw * qz + qx * qy), 1.0 - 2.0 * (qy * qy + qz * qz))
-        v, w = d.sensordata[info.vel_adr], d.sensordata[info.gyro_adr + 2]
-        v, w = float(v), float(w)
+        sensors = self._sensors
+        v, w = float(sensors[self.info.vel_adr]), float(sensors[self.info.gyro_adr + 2])
         dr = self.config.randomization
         if dr.enabled and dr.velocity_noise > 0:
             v += float(self.np_random.normal(0.0, dr.velocity_noise))

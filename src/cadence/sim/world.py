@@ -196,16 +196,20 @@ class Lidar:
         self._vec = self._dirs.reshape(-1)  # a view: mj_multiRay reads the flat layout
         self._geomid = np.empty(n, dtype=np.int32)
         self.ranges = np.empty(n)
+        self._views: tuple[mujoco.MjData, np.ndarray, np.ndarray] | None = None
 
     def cast(self, model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray:
         """Ranges (metres, ``max_range`` where nothing is hit), beam 0 straight ahead, CCW; reused buffer."""
-        site = self.info.lidar_site
-        rot = data.site_xmat[site].reshape(3, 3)
+        if self._views is None or self._views[0] is not data:
+            # views into MjData's buffers stay valid for its lifetime; building them costs ~1 us each
+            site = self.info.lidar_site
+            self._views = (data, data.site_xpos[site], data.site_xmat[site].reshape(3, 3))
+        _, pos, rot = self._views
         np.dot(self.info.ray_dirs, rot.T, out=self._dirs)
         mujoco.mj_multiRay(
             model,
             data,
-            data.site_xpos[site],
+            pos,
             self._vec,
             self._group,
             1,
