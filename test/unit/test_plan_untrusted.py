@@ -98,3 +98,28 @@ def test_some_arbitrary_replies_were_planned() -> None:
         )
         ok += PLANNER.plan("task").subgoals[0].region == region
     assert ok == len(REGIONS)
+
+
+RULES = Planner(SCENE)
+BASE = RULES.plan(
+    "go to the kitchen within 40 s, then the office and wait there 2 s, then the dock within 90 s"
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.floats(-1.0, 11.0),
+    st.floats(-1.0, 9.0),
+    st.floats(-4.0, 4.0),
+    st.one_of(st.integers(-1, 4), st.lists(st.integers(-2, 5), max_size=4)),
+    st.floats(0.0, 200.0),
+    st.sampled_from(["stagnation", "regression", "deadline", "/cmd_vel", ""]),
+)
+def test_arbitrary_replans_are_valid_or_rejected(x, y, yaw, satisfied, elapsed, reason) -> None:
+    try:
+        plan = RULES.replan(BASE, (x, y, yaw), satisfied, reason, elapsed)
+    except PlannerError as err:
+        assert str(err)
+        return
+    validate(plan, SCENE)
+    assert plan.replan_reason == reason and plan.start == (x, y, yaw)
