@@ -230,3 +230,18 @@ def test_scalar_pose_encoder_matches_the_batched_one(scene):
     poses = np.array([[0.3, 7.1, -2.0], [9.9, 0.2, 3.1], [5.0, 4.0, 0.0]])
     enc = pose_encoder(scene)
     assert np.allclose([enc(*p) for p in poses], encode_poses(scene, poses), atol=1e-6)
+
+
+def test_allocation_scorer_prefers_feasible_balanced_budgets():
+    from cadence.critic.allocation import CriticAllocationScorer
+    from cadence.planner.timing import LegTiming
+
+    scorer = CriticAllocationScorer()
+    legs = [LegTiming("kitchen", 2.0, 2.0, 0.0, None), LegTiming("dock", 10.0, 10.0, 2.0, 60.0)]
+    balanced = scorer(legs, [10.0, 60.0])  # 10 s for 2 m, 48 s for 10 m
+    starved = scorer(legs, [35.0, 60.0])  # 35 s for 2 m, 23 s for 10 m (20 s expected + spread)
+    assert balanced > starved > -math.inf
+    assert scorer(legs, [1.0, 60.0]) == -math.inf  # below the kitchen leg's minimum time
+    assert balanced <= 0.0
+    with pytest.raises(TaskError, match="deadlines"):
+        scorer(legs, [10.0])
