@@ -140,3 +140,14 @@ def test_replan_with_bad_elapsed_is_rejected(planner: Planner, elapsed: float) -
     plan = planner.plan("go to the kitchen within 30 s")
     with pytest.raises(PlanRejected, match="elapsed must be a finite number"):
         planner.replan(plan, (4.0, 4.0, 0.0), satisfied=0, reason="deadline", elapsed=elapsed)
+
+
+def test_replan_keeps_long_critic_reasons_as_a_short_label(planner: Planner) -> None:
+    plan = planner.plan("go to the kitchen then the dock")
+    reason = (
+        "stagnation: progress +0.002 over the last 8 decisions at stage 0 ("
+        + "kitchen: 2.31 m to go; " * 12
+        + ")"
+    )
+    again = planner.replan(plan, (4.0, 4.0, 0.0), satisfied=0, reason=reason)
+    assert len(again.replan_reason) == 200 and again.replan_reason.startswith("stagnation: progress")

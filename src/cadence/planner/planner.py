@@ -124,6 +124,7 @@ class Planner:
         t0 = time.perf_counter()
         if not (isinstance(elapsed, (int, float)) and math.isfinite(elapsed) and elapsed >= 0):
             raise PlanRejected(f"elapsed must be a finite number of seconds >= 0, got {elapsed!r}")
+        reason = reason if len(reason) <= 200 else reason[:197] + "..."  # the schema's limit for a label
         done = set(range(satisfied)) if isinstance(satisfied, int) else set(satisfied)
         left = [sg for i, sg in enumerate(plan.subgoals) if i not in done]
         if not left:
