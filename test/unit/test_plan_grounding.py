@@ -185,3 +185,9 @@ def test_every_region_of_every_shipped_scene_is_plannable(name: str) -> None:
 def test_bad_poses_are_rejected(scene: Scene, pose, match: str) -> None:
     with pytest.raises(PlanRejected, match=match):
         Planner(scene).plan("go to the lab", pose)
+
+
+@pytest.mark.parametrize("task", ["", "   ", "go to the lab " * 200])
+def test_empty_or_huge_tasks_are_rejected(scene: Scene, task: str) -> None:
+    with pytest.raises(PlanRejected, match="non-empty text of at most 2000 characters"):
+        Planner(scene).plan(task)

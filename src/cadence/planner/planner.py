@@ -47,6 +47,7 @@ from cadence.planner.timing import (
 )
 from cadence.planner.validator import ValidatorConfig, check_limits, looks_like_code, validate
 
+MAX_TASK_CHARS = 2000  # the plan schema's limit on "task"
 PoseLike = Pose2D | tuple[float, float, float] | tuple[float, float] | None
 
 
@@ -92,6 +93,8 @@ class Planner:
             BackendError: the back end failed and there is no fallback.
         """
         t0 = time.perf_counter()
+        if not isinstance(task, str) or not task.strip() or len(task) > MAX_TASK_CHARS:
+            raise PlanRejected(f"the task must be non-empty text of at most {MAX_TASK_CHARS} characters")
         request = PlanRequest(task, self.scene, scene_text(self.scene), _pose(pose, self.scene), None)
         if image is not None:
             request = replace(request, image_jpeg=to_jpeg(image))
