@@ -79,6 +79,8 @@ def test_manifest_that_does_not_match_the_env_fails(smoke, tmp_path: Path) -> No
     report = run_gate(policy, smoke, episodes=2)
     assert not report.passed and report.metrics == {}
     assert any("manifest: observation.obs_dim" in f for f in report.failures)
+    json.dumps(report.to_dict(), allow_nan=False)  # unmeasured values are null, not NaN
+    assert main(["validate", "--policy", str(tmp_path / "other.onnx"), "--out", str(tmp_path)]) == 1
 
 
 def test_cli_exit_codes_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

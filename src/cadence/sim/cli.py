@@ -79,7 +79,8 @@ def _print(report: dict, as_json: bool) -> None:
     for c in report.get("checks", []):
         sign = ">=" if c["op"] == "min" else "<="
         mark = "ok  " if c["passed"] else "FAIL"
-        print(f"  {mark} {c['name']:<24} {c['value']:>10.4g}  ({sign} {c['limit']:g})")
+        value = "n/a" if c["value"] is None else f"{c['value']:.4g}"
+        print(f"  {mark} {c['name']:<24} {value:>10}  ({sign} {c['limit']:g})")
     m = report.get("metrics", {})
     if m:
         print(

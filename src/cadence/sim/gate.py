@@ -58,7 +58,7 @@ class GateReport:
             "policy": self.policy,
             "passed": self.passed,
             "metrics": self.metrics,
-            "checks": [asdict(c) for c in self.checks],
+            "checks": [_json_safe(asdict(c)) for c in self.checks],  # NaN (not measured) -> null
             "failures": list(self.failures),
             "picture": self.picture,
         }
