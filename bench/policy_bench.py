@@ -151,6 +151,11 @@ def inputs(n: int, beams: int, seed: int = 0) -> list[tuple[RobotState, Scan, Ta
     return out
 
 
+def _act_ratio(phases: dict[str, list[tuple[int, int, int]]], other: str, ours: str) -> float:
+    """Median policy-call time of ``other`` over ``ours`` (observation and safety excluded)."""
+    return float(np.median(np.array(phases[other])[:, 1]) / np.median(np.array(phases[ours])[:, 1]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iters", type=int, default=3000)
@@ -246,11 +251,14 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "p50_us": round(float(stats[ours][0]), 2),
         "p99_us": round(float(stats[ours][1]), 2),
+        "p90_us": round(float(np.percentile(np.array(times[ours]) / 1e3, 90)), 2),
         "speedup_vs_sb3": round(float(stats["sb3-predict"][0] / stats[ours][0]), 2),
         "speedup_vs_torch": round(float(stats["torch-eager"][0] / stats[ours][0]), 2),
         "p99_speedup_vs_sb3": round(float(stats["sb3-predict"][1] / stats[ours][1]), 2),
         "p99_speedup_vs_torch": round(float(stats["torch-eager"][1] / stats[ours][1]), 2),
         "act_p50_us": round(float(np.median(np.array(phases[ours])[:, 1])) / 1e3, 2),
+        "act_speedup_vs_sb3": round(_act_ratio(phases, "sb3-predict", ours), 2),
+        "act_speedup_vs_torch": round(_act_ratio(phases, "torch-eager", ours), 2),
         "backend": policy.backend,
         "provider": policy.provider,
         "model": source,
