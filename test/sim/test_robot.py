@@ -69,3 +69,11 @@ def test_lidar_sees_walls_not_regions() -> None:
     assert ranges[3 * quarter] == pytest.approx(0.75, abs=0.01)
     assert ranges[0] == pytest.approx(rb.LIDAR_RANGE)  # east along the hallway: beyond range
     assert math.isfinite(ranges.sum())
+
+
+def test_open_scene_file_is_what_its_seed_generates(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cadence.planner.scene import load_scene
+    from cadence.sim.scenegen import main
+
+    assert main(["--seed", "7", "--out", str(tmp_path / "open.yaml")]) == 0
+    assert load_scene(tmp_path / "open.yaml") == load_scene("open")
