@@ -307,3 +307,20 @@ def test_runtime_does_not_import_torch(exported: tuple[TinyActor, Path]) -> None
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _shipped() -> list[Path]:
+    from cadence.paths import models_dir
+
+    return sorted(models_dir().glob("*.onnx"))
+
+
+@pytest.mark.parametrize("path", _shipped(), ids=lambda p: p.name)
+def test_shipped_models_pass_every_check(path: Path) -> None:
+    """Every model in models/ has a manifest and passes sha256, structure, I/O and golden checks."""
+    from cadence.policy.model import load_model
+
+    loaded = load_model(path)
+    if loaded.manifest.kind == "policy":
+        policy = load_policy(path)
+        assert policy.act(np.zeros((2, policy.obs_dim), np.float32)).shape[:2] == (2, policy.k)
