@@ -17,6 +17,7 @@ import argparse
 import json
 import time
 
+import gymnasium as gym
 import numpy as np
 import torch
 
@@ -39,6 +40,7 @@ def main() -> None:
     )
     parser.add_argument("--episodes", type=int, default=5, help="evaluation episodes per interval")
     parser.add_argument("--max-episode-steps", type=int, default=400, help="training episode cap")
+    parser.add_argument("--reward-scale", type=float, default=10.0, help="reward factor for both learners")
     args = parser.parse_args()
     torch.set_num_threads(1)
     eval_env = make_env(args.env)
@@ -55,18 +57,26 @@ def main() -> None:
     seconds: dict[str, float] = {"srl": 0.0, "sac": 0.0}
     for seed in range(args.seeds):
         t0 = time.time()
+        # the rover hyper-parameters of scripts/train_rover.sh, without the guide
         cfg = SRLConfig(
             k=args.k,
             total_steps=args.steps,
             learning_starts=min(2000, args.steps // 5),
             eval_every=0,
             seed=seed,
+            reward_scale=args.reward_scale,
+            init_alpha=0.05,
+            alpha_lr=1e-3,
+            batch_size=128,
         )
         agent = train_srl(make_env(args.env, args.max_episode_steps), cfg).agent
         seconds["srl"] += time.time() - t0
         curves["srl"].append(curve(lambda o, a=agent: a.act(o, True)))
         t0 = time.time()
-        model = train_sb3("sac", make_env(args.env, args.max_episode_steps), args.steps, seed, args.repeat)
+        sac_env = gym.wrappers.TransformReward(
+            make_env(args.env, args.max_episode_steps), lambda r: args.reward_scale * r
+        )
+        model = train_sb3("sac", sac_env, args.steps, seed, args.repeat)
         seconds["sac"] += time.time() - t0
         curves["sac"].append(curve(sb3_policy_fn(model)))
         print(f"seed {seed}: srl {curves['srl'][-1]}  sac {curves['sac'][-1]}", flush=True)

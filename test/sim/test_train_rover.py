@@ -15,7 +15,7 @@ pytestmark = pytest.mark.sim
 
 def test_sequence_wrapper_on_the_rover_plays_k_commands() -> None:
     env = SequenceWrapper(make_env("rover-apartment"), k=8)
-    obs, _ = env.reset(seed=0)
+    _obs, _ = env.reset(seed=0)
     seq = np.tile(np.array([0.5, 0.0], np.float32), (8, 1))
     _, _, _, _, info = env.step(seq)
     ts = info["transitions"]

@@ -39,6 +39,7 @@ def register(subparsers: Any) -> None:
         "--env", default="rover-apartment", help="rover-<scene>, point-reach or a gymnasium id"
     )
     train.add_argument("--steps", type=_positive, default=50_000, help="primitive env steps")
+    train.add_argument("--eval-env", default=None, help="env for evaluations (default: --env)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--k", type=_positive, default=8, help="SRL sequence length")
     train.add_argument("--repeat", type=_positive, default=8, help="SAC/PPO action repeat J")
@@ -109,6 +110,7 @@ def _train(args: argparse.Namespace) -> int:
         eval_every=args.eval_every,
         eval_episodes=args.eval_episodes,
         max_episode_steps=args.max_episode_steps,
+        eval_env=args.eval_env,
         srl_overrides=tuple(overrides),
         progress=not args.no_progress,
     )
@@ -153,7 +155,12 @@ def _export(args: argparse.Namespace) -> int:
         from cadence.learn.run import _export_kwargs, _layout_for
 
         env = make_env(ckpt.header["env"])
-        lineage: dict[str, Any] = {"checkpoint": str(args.checkpoint), "step": ckpt.header["step"]}
+        lineage: dict[str, Any] = {
+            "checkpoint": str(args.checkpoint),
+            "step": ckpt.header["step"],
+            "command": ckpt.header.get("command"),
+            "srl_config": ckpt.header["config"],
+        }
         train_json = args.checkpoint.resolve().parent.parent / "train.json"
         if train_json.is_file():  # the run folder of `cadence train`
             lineage["training"] = json.loads(train_json.read_text())

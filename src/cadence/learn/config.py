@@ -40,7 +40,8 @@ class SRLConfig:
             anchors the actor by behaviour cloning (:mod:`cadence.learn.demos`); ``""`` = none.
         guide_noise: Exploration noise on the guide's actions (fraction of half the range).
         bc_weight: Initial weight of the behaviour-cloning term in the actor loss.
-        bc_decay_steps: Primitive steps after ``learning_starts`` over which that weight falls to 0.
+        bc_decay_steps: Primitive steps after ``learning_starts`` over which that weight falls ...
+        bc_final: ... to this weight, kept for the rest of training (0: pure SRL at the end).
         seed: Seed of torch, numpy and the environment.
     """
 
@@ -68,6 +69,7 @@ class SRLConfig:
     guide_noise: float = 0.3
     bc_weight: float = 2.0
     bc_decay_steps: int = 20_000
+    bc_final: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -89,8 +91,8 @@ class SRLConfig:
             raise ConfigError(f"SRLConfig.gamma must be in (0, 1], got {self.gamma!r}")
         if not 0.0 < self.tau <= 1.0:
             raise ConfigError(f"SRLConfig.tau must be in (0, 1], got {self.tau!r}")
-        if self.guide_noise < 0 or self.bc_weight < 0:
-            raise ConfigError("SRLConfig.guide_noise and bc_weight must be >= 0")
+        if self.guide_noise < 0 or self.bc_weight < 0 or self.bc_final < 0:
+            raise ConfigError("SRLConfig.guide_noise, bc_weight and bc_final must be >= 0")
         if self.critic_updates_per_step <= 0:
             raise ConfigError(
                 f"SRLConfig.critic_updates_per_step must be > 0, got {self.critic_updates_per_step!r}"

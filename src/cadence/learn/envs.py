@@ -15,9 +15,14 @@ from cadence.learn.errors import EnvironmentSpecError
 from cadence.learn.wrappers import check_box_env
 
 TOY_ENVS = ("point-reach",)
-# A training mixture: each reset picks one of these rover envs (the shipped policy must work in all).
-MIX_ENVS: dict[str, tuple[str, ...]] = {
-    "rover-mix": ("rover-apartment", "rover-warehouse", "rover-open"),
+_SCENES = ("rover-apartment", "rover-warehouse", "rover-open")
+# Training mixtures: each reset picks one of the member envs (the shipped policy must work in all),
+# with env options applied to every member. "-strict" ends an episode at the first contact, so
+# a policy cannot learn to push along walls (the validation gate counts every contact), and a
+# contact costs 4x the default.
+MIX_ENVS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "rover-mix": (_SCENES, {}),
+    "rover-mix-strict": (_SCENES, {"terminate_on_collision": True, "reward": {"collision": -2.0}}),
 }
 
 
@@ -81,7 +86,8 @@ def make_env(name: str, max_episode_steps: int | None = None, **kwargs: Any) -> 
         EnvironmentSpecError: for an unknown name or an env without 1-D Box spaces.
     """
     if name in MIX_ENVS:
-        env: gym.Env = MixEnv([make_env(member, **kwargs) for member in MIX_ENVS[name]])
+        members, options = MIX_ENVS[name]
+        env: gym.Env = MixEnv([make_env(member, **{**options, **kwargs}) for member in members])
     elif name.startswith("rover"):
         from cadence.sim import make
 

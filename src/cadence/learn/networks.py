@@ -112,10 +112,14 @@ class DynamicsModel(nn.Module):
         return obs + self.net(x) * self.delta_std
 
     def loss(self, obs: torch.Tensor, action: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
-        """Mean squared error of the predicted delta, in units of the delta's spread."""
+        """Huber loss of the predicted delta, in units of the delta's spread.
+
+        Huber rather than MSE: a waypoint switch or a wall entering a lidar sector makes a few
+        deltas jump by many spreads, and squared error would let those rare jumps dominate.
+        """
         x = torch.cat([(obs - self.obs_mean) / self.obs_std, action], dim=-1)
         target = (next_obs - obs) / self.delta_std
-        return (self.net(x) - target).pow(2).mean()
+        return torch.nn.functional.smooth_l1_loss(self.net(x), target)
 
 
 class TwinCritic(nn.Module):

@@ -40,6 +40,7 @@ class RunOptions:
     eval_every: int = 5_000
     eval_episodes: int = 5
     max_episode_steps: int | None = None
+    eval_env: str | None = None
     srl_overrides: tuple[tuple[str, str], ...] = ()
     progress: bool = True
 
@@ -106,7 +107,7 @@ def run_training(opts: RunOptions) -> dict[str, Any]:
     srl_config_for(opts)  # bad --set values fail before any env or file is made
     torch.set_num_threads(1)  # 2 shared cores: one thread is faster than contention
     opts.out.mkdir(parents=True, exist_ok=True)
-    env, eval_env = make_env(opts.env, opts.max_episode_steps), make_env(opts.env)
+    env, eval_env = make_env(opts.env, opts.max_episode_steps), make_env(opts.eval_env or opts.env)
     bar = tqdm(total=opts.steps, unit="step", disable=not opts.progress, dynamic_ncols=True)
     started = time.time()
     train = _train_srl if opts.algo == "srl" else _train_sb3
@@ -115,10 +116,11 @@ def run_training(opts: RunOptions) -> dict[str, Any]:
     bar.close()
     curve.append(CurvePoint(opts.steps, final.mean, final.success_rate))
     write_curve(opts.out, curve, f"{opts.algo} on {opts.env}")
-    command = "cadence " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else ""
+    command = _command()
     summary = {
         "algo": opts.algo,
         "env": opts.env,
+        "eval_env": opts.eval_env or opts.env,
         "steps": opts.steps,
         "seed": opts.seed,
         "k": k,
@@ -151,6 +153,11 @@ def run_training(opts: RunOptions) -> dict[str, Any]:
     return summary
 
 
+def _command() -> str:
+    """The command line of this process, as recorded in checkpoints and manifests."""
+    return "cadence " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
 def _module_fn(module: Any) -> Any:
     import torch
 
@@ -173,10 +180,24 @@ def _train_srl(opts: RunOptions, env: Any, eval_env: Any, bar: Any) -> tuple[Any
 
     def on_eval(step: int, agent: Any, result: EvalResult) -> None:
         bar.write(f"step {step}: eval return {result.mean:.2f}, success {result.success_rate:.2f}")
-        save_checkpoint(opts.out / "checkpoints" / f"step_{step:08d}.pt", agent, opts.env, step)
+        save_checkpoint(
+            opts.out / "checkpoints" / f"step_{step:08d}.pt",
+            agent,
+            opts.eval_env or opts.env,
+            step,
+            eval_return=result.mean,
+            eval_success=result.success_rate,
+            command=_command(),
+        )
 
     result = train_srl(env, config, eval_env, on_progress, on_eval)
-    save_checkpoint(opts.out / "checkpoints" / "final.pt", result.agent, opts.env, opts.steps)
+    save_checkpoint(
+        opts.out / "checkpoints" / "final.pt",
+        result.agent,
+        opts.eval_env or opts.env,
+        opts.steps,
+        command=_command(),
+    )
     return result.agent.actor, opts.k, list(result.curve)
 
 

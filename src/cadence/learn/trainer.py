@@ -126,7 +126,8 @@ def train_srl(
                 critic_debt -= 1.0
             while step >= next_actor:
                 progress = (step - config.learning_starts) / max(config.bc_decay_steps, 1)
-                bc_weight = config.bc_weight * max(0.0, 1.0 - progress) if demos.size else 0.0
+                decayed = config.bc_weight * max(0.0, 1.0 - progress)
+                bc_weight = max(decayed, config.bc_final) if demos.size else 0.0
                 demo = demos.sample(config.batch_size, rng) if bc_weight > 0 else None
                 agent.update_actor(buffer.sample(config.batch_size, rng).obs, demo, bc_weight)
                 next_actor += config.actor_period
