@@ -28,6 +28,7 @@ from sensor_msgs.msg import JointState, LaserScan
 from std_msgs.msg import String
 from trajectory_msgs.msg import JointTrajectory
 
+from cadence.policy.observation import RobotState, Scan
 from cadence.ros import diagnostics, qos
 from cadence.ros.config import ExecutorConfig
 from cadence.ros.convert import odom_to_sample, sequence_to_trajectory, twist
@@ -53,6 +54,7 @@ class ExecutorNode(LifecycleNode):
         self._active = False
         self._reset_inputs()
         self.last_reason = "unconfigured"
+        self._logger = self.get_logger()
         self.diagnostics = diagnostics.Diagnostics(self, self._report)
         if self.get_parameter("autostart").value is True and self.trigger_configure() == SUCCESS:
             self.trigger_activate()
@@ -147,8 +149,6 @@ class ExecutorNode(LifecycleNode):
             self._on_observation()
 
     def _on_scan(self, msg: LaserScan) -> None:
-        from cadence.policy.observation import Scan
-
         self._scan_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
         self._scan = Scan(
             np.asarray(msg.ranges, dtype=np.float32), msg.angle_min, msg.angle_increment, msg.range_max
@@ -223,25 +223,23 @@ class ExecutorNode(LifecycleNode):
                 ),
                 self.get_logger(),
             )
-        self._publish_cmd(twist(step.command.v, step.command.omega))
+        cmd = Twist()  # a fresh message: _last_twist is re-sent on a repeated observation
+        cmd.linear.x, cmd.angular.z = step.command.v, step.command.omega
+        self._publish_cmd(cmd)
         return True
 
     def _state(self) -> Any:
-        from cadence.policy.observation import RobotState
-
         o = self._odom
         return None if o is None else RobotState(o.x, o.y, o.yaw, o.v, o.omega)
 
     def _empty_scan(self) -> Any:
-        from cadence.policy.observation import Scan
-
         if self.config.require_scan:
             return None
         return Scan(np.full(1, math.inf, np.float32), 0.0, 2 * math.pi, math.inf)
 
     def _publish_cmd(self, msg: Twist) -> None:
         self._last_twist = msg
-        safe_publish(self._cmd_pub, msg, self.get_logger())
+        safe_publish(self._cmd_pub, msg, self._logger)
 
     def _report(self) -> diagnostics.Report:
         core = self.core

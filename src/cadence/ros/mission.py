@@ -39,6 +39,10 @@ class PlanFollower:
             pts = list(plan.waypoints[prev + 1 : sg.waypoint + 1]) or [plan.waypoints[sg.waypoint]]
             self.routes.append([(float(x), float(y)) for x, y in pts])
             prev = max(prev, sg.waypoint)
+        self._boxes = [
+            [(*scene.region(r).center, *scene.region(r).half_extents) for r in sg.options]
+            for sg in plan.subgoals
+        ]
         self.stage = 0
         self._inside_since: float | None = None
         self.tracker = WaypointTracker(self.routes[0])
@@ -49,8 +53,12 @@ class PlanFollower:
         return self.stage >= len(self.plan.subgoals)
 
     def _inside(self, x: float, y: float) -> bool:
-        options = self.plan.subgoals[self.stage].options
-        return any(self.scene.region(r).contains(x, y, INSIDE_MARGIN) for r in options)
+        # Plain floats, not Box.signed_distance (numpy): this runs at the control rate. Inside a box,
+        # the signed distance is the distance to the nearest edge.
+        for cx, cy, hx, hy in self._boxes[self.stage]:
+            if min(hx - abs(x - cx), hy - abs(y - cy)) > INSIDE_MARGIN:
+                return True
+        return False
 
     def update(self, x: float, y: float, now: float) -> int:
         """Advance the waypoint tracker and, when a subgoal is met, the stage; returns the stage."""
