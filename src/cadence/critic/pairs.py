@@ -10,7 +10,10 @@ Besides forward pairs, the batch deliberately holds VLAC's negatives:
   progress towards that region (mostly negative or ~0), so the network has to read the goal.
 
 Anchored pairs (0, j), whose label is the value itself, are included because the runtime reads the
-value as the delta from the episode's first snapshot.
+value as the delta from the episode's first snapshot. Scattered pairs are stalled pairs at poses
+drawn over the whole map and around every region's boundary, labelled with the exact "inside the
+goal" flag: episodes only cover the path one driver takes to a region, and without these the done
+head guesses wherever another driver (a trained policy) approaches from.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from cadence.critic.errors import TaskError
 from cadence.critic.features import encode_goal, encode_poses, pair_rows
 from cadence.critic.geodesic import distance_field
 
-KINDS = ("forward", "anchored", "reversed", "stalled", "mismatched")
+KINDS = ("forward", "anchored", "reversed", "stalled", "mismatched", "scattered")
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,10 @@ def make_pairs(episodes: list[Episode], scenes: dict[str, object], per_episode: 
         parts.append(_episode_pairs(ep, scene, names, reach, per_episode, rng))
     if not parts:
         raise TaskError("no successful episode to build critic training pairs from")
+    for name, scene in scenes.items():
+        count = sum(1 for ep in episodes if ep.scene == name) * per_episode
+        if count:
+            parts.append(_scattered_pairs(scene, names, count, rng))
     return PairBatch(
         *(np.concatenate([getattr(p, f) for p in parts]) for f in ("rows", "delta", "done", "kind"))
     )
@@ -105,3 +112,32 @@ def _episode_pairs(
         in_other = (scene.signed_distance(other, ep.pose[j, :2]) > 0).astype(np.float32)  # type: ignore[attr-defined]
         add(feats[i], feats[j], encode_goal(scene, other, names), wrong, in_other, 4)
     return PairBatch(np.concatenate(rows), np.concatenate(delta), np.concatenate(done), np.concatenate(kind))
+
+
+def _scattered_pairs(scene: object, names: tuple[str, ...], n: int, rng: np.random.Generator) -> PairBatch:
+    """`n` stalled pairs at free poses (half near region boundaries) with exact done labels."""
+    (x0, y0), (x1, y1) = scene.bounds  # type: ignore[attr-defined]
+    regions = scene.regions  # type: ignore[attr-defined]
+    pts = np.column_stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)])
+    near = rng.random(n) < 0.5
+    boxes = [regions[k] for k in rng.integers(0, len(regions), int(near.sum()))]
+    if boxes:
+        lo = np.array([np.array(b.lo) - 0.8 for b in boxes])
+        hi = np.array([np.array(b.hi) + 0.8 for b in boxes])
+        pts[near] = rng.uniform(lo, hi)
+    pts = pts[scene.obstacle_distance(pts) > 0.2]  # type: ignore[attr-defined]
+    m = len(pts)
+    poses = np.column_stack([pts, rng.uniform(-np.pi, np.pi, m)])
+    goals = [regions[k].name for k in rng.integers(0, len(regions), m)]
+    inside = np.array([scene.signed_distance(g, p) > 0 for g, p in zip(goals, pts, strict=True)])  # type: ignore[attr-defined]
+    goal_rows = (
+        np.stack([encode_goal(scene, g, names) for g in goals]) if m else np.zeros((0, 4 + len(names)))
+    )
+    noisy = poses + rng.normal(0.0, [0.01, 0.01, 0.02], (m, 3))
+    rows = pair_rows(encode_poses(scene, poses), encode_poses(scene, noisy), goal_rows)
+    return PairBatch(
+        rows,
+        np.zeros(m, np.float32),
+        inside.astype(np.float32),
+        np.full(m, KINDS.index("scattered"), dtype=np.int8),
+    )
