@@ -69,3 +69,20 @@ def test_bad_mode_names_the_key(graph) -> None:
 
     with pytest.raises(ParamError, match=r"sim_node\.mode"):
         SimNode(context=graph.context, parameter_overrides=overrides(mode="fast"))
+
+
+def test_camera_is_opt_in_and_publishes_rgb_frames(graph) -> None:
+    from sensor_msgs.msg import Image
+
+    from cadence.ros import qos
+    from cadence.ros.sim_node import SimNode
+
+    graph.add(
+        SimNode(context=graph.context, parameter_overrides=overrides(publish_camera=True, mode="lockstep"))
+    )
+    frames: list = []
+    graph.node("camera_probe").create_subscription(Image, "camera/image_raw", frames.append, qos.SENSOR)
+    assert graph.spin_until(lambda: bool(frames))
+    img = frames[0]
+    assert img.encoding == "rgb8" and img.step == 3 * img.width and len(img.data) == img.step * img.height
+    assert len(set(bytes(img.data[::97]))) > 5, "a rendered frame is not blank"

@@ -36,11 +36,50 @@ def uniform_trace(
     return grid, out, max(0.0, float(horizon - t[-1]))
 
 
-def write_outputs(
-    out: Path,
+OUTPUT_FILES = (
+    "trajectory.csv",
+    "plan.json",
+    "plans.json",
+    "summary.json",
+    "map.png",
+    "progress.png",
+    "episode.mp4",
+)
+
+
+def write_outputs(out: Path, scene: Scene, recorder: Any, **kwargs: Any) -> dict[str, Any]:
+    """Write the episode record into `out` all-or-nothing.
+
+    Everything is written into a hidden sibling folder first and moved into `out` only when every
+    file exists, so an error (or Ctrl-C) never leaves a half-written record; files of an earlier run
+    that this run does not produce (an old ``episode.mp4`` after ``--no-video``) are removed.
+    """
+    import os
+    import shutil
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        summary = _write_all(tmp, scene, recorder, out=out, **kwargs)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in OUTPUT_FILES:
+            if (tmp / name).exists():
+                os.replace(tmp / name, out / name)
+            elif (out / name).exists():
+                (out / name).unlink()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return summary
+
+
+def _write_all(
+    tmp: Path,
     scene: Scene,
     recorder: Any,
     *,
+    out: Path,
     task: str,
     seed: int,
     wall_time_s: float,
@@ -49,19 +88,19 @@ def write_outputs(
     video: bool = True,
 ) -> dict[str, Any]:
     """Write trajectory.csv, plan.json (plans.json with replans), summary.json, map.png, progress.png
-    and episode.mp4 into `out`; return the summary."""
+    and episode.mp4 into `tmp`; return the summary (which names `out`)."""
     from cadence.planner.plan import Plan
     from cadence.sim.robot import CONTROL_DT
     from cadence.stl import OnlineMonitor, parse, robustness_at_zero
 
-    out.mkdir(parents=True, exist_ok=True)
+    tmp.mkdir(parents=True)
     rows = recorder.rows
     plans = [Plan.from_json(p) for p in recorder.plans]
     plan = plans[0]
-    _write_csv(out / "trajectory.csv", rows)
-    (out / "plan.json").write_text(plan.to_json(indent=2) + "\n")
+    _write_csv(tmp / "trajectory.csv", rows)
+    (tmp / "plan.json").write_text(plan.to_json(indent=2) + "\n")
     if len(plans) > 1:
-        (out / "plans.json").write_text(json.dumps([p.to_dict() for p in plans], indent=2) + "\n")
+        (tmp / "plans.json").write_text(json.dumps([p.to_dict() for p in plans], indent=2) + "\n")
     formula = parse(plan.spec)
     grid, xy, padded = uniform_trace(rows, CONTROL_DT, plan.horizon)
     signals = {k: v for k, v in scene.region_signals(xy).items() if k in formula.signals}
@@ -76,15 +115,15 @@ def write_outputs(
     from cadence.sim.render import save_map
 
     save_map(
-        out / "map.png",
+        tmp / "map.png",
         scene,
         paths=[(np.array([(r["x"], r["y"]) for r in rows]), "tab:blue")],
         plan=plan.waypoints,
         title=f"{task}\nrobustness {rob:+.2f} ({'satisfied' if satisfied else 'violated'})",
     )
-    _plot_progress(out / "progress.png", rows, grid, bounds, rob, recorder.done_t)
+    _plot_progress(tmp / "progress.png", rows, grid, bounds, rob, recorder.done_t)
     if video:
-        _write_video(out / "episode.mp4", scene, rows, plan, task)
+        _write_video(tmp / "episode.mp4", scene, rows, plan, task)
         files.append("episode.mp4")
     summary = {
         "satisfied": satisfied,
@@ -108,7 +147,7 @@ def write_outputs(
         "out": str(out),
         "files": files,
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 

@@ -124,7 +124,9 @@ class SimNode(Node):
         )
         safe_publish(self._joint_pub, self._joint_msg(stamp), log)
         safe_publish(self._scan_pub, self._scan_msg(stamp), log)
-        if self._image_pub is not None and t - self._last_camera_t >= cfg.camera_period_s - 1e-9:
+        # A re-sent observation re-sends its frame too (the first one may have had no subscriber yet).
+        due = t - self._last_camera_t >= cfg.camera_period_s - 1e-9 or t == self._last_camera_t
+        if self._image_pub is not None and due:
             self._last_camera_t = t
             safe_publish(self._image_pub, self._image_msg(stamp), log)
         self._last_sent_wall = self._wall()
