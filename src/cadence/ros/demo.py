@@ -96,6 +96,12 @@ def run_demo(
         executor_node = next(n for n in nodes if n.get_name() == "executor_node")
         stop = _spin_until_done(executor, recorder, executor_node, horizon, wall0, context)
         controller = executor_node.model_name
+        core = executor_node.core
+        counts = {
+            "decisions": core.decisions if core is not None else recorder.decisions,
+            "backup_switches": core.switch.switches if core is not None else 0,
+            "safety_holds": core.safety.counters.holds if core is not None else 0,
+        }
         wall = time.perf_counter() - wall0
     finally:
         if executor is not None:
@@ -117,6 +123,7 @@ def run_demo(
         seed=seed,
         wall_time_s=wall,
         controller=controller,
+        counts=counts,
         stop=stop,
         video=video,
     )

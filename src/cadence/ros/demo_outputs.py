@@ -84,6 +84,7 @@ def _write_all(
     seed: int,
     wall_time_s: float,
     controller: str,
+    counts: dict[str, int],
     stop: str,
     video: bool = True,
 ) -> dict[str, Any]:
@@ -132,7 +133,7 @@ def _write_all(
         "sim_time_s": round(sim_time, 3),
         "wall_time_s": round(wall_time_s, 3),
         "real_time_factor": round(sim_time / wall_time_s, 2) if wall_time_s > 0 else None,
-        "decisions": int(recorder.decisions),
+        "decisions": int(counts["decisions"]),
         "replans": len(recorder.replans),
         "plans": len(plans),
         "critic_done": recorder.done_t is not None,
@@ -144,6 +145,8 @@ def _write_all(
         "seed": seed,
         "spec": plan.spec,
         "controller": controller,
+        "backup_switches": int(counts["backup_switches"]),
+        "safety_holds": int(counts["safety_holds"]),
         "out": str(out),
         "files": files,
     }
