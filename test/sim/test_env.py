@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import cadence.sim
+from cadence.planner.scene import Scene
 from cadence.policy.observation import DEFAULT_LAYOUT
 from cadence.policy.runtime import load_policy
 from cadence.sim.errors import EnvError
@@ -125,20 +126,35 @@ def test_rendered_frame_is_not_blank() -> None:
     assert len(np.unique(frame.reshape(-1, 3), axis=0)) > 50
 
 
-@pytest.mark.parametrize("scene", ["apartment", "open"])
-def test_fast_scene_matches_scene(scene: str) -> None:
-    from cadence.planner.scene import load_scene
-    from cadence.sim.geometry import fast_scene
+class _PerBoxScene(Scene):
+    """The reference: obstacle distance one box at a time, as Box.signed_distance defines it."""
 
-    slow = load_scene(scene)
-    fast = fast_scene(slow)
+    def obstacle_distance(self, xy: np.ndarray) -> np.ndarray:
+        xy = np.asarray(xy, dtype=np.float64)
+        if not self.obstacles:
+            return np.full(xy.shape[:-1], np.inf)
+        return np.min(np.stack([-o.signed_distance(xy) for o in self.obstacles]), axis=0)
+
+
+@pytest.mark.parametrize("scene", ["apartment", "open"])
+def test_vectorised_obstacle_distance_matches_per_box(scene: str) -> None:
+    """Scene.obstacle_distance (cadence.planner.geometry, shared by planner and sim) = the per-box formula."""
+    import dataclasses
+
+    from cadence.planner.scene import load_scene
+
+    fast = load_scene(scene)
+    ref = _PerBoxScene(**{f.name: getattr(fast, f.name) for f in dataclasses.fields(fast)})
     pts = np.random.default_rng(0).uniform(-1.0, 17.0, (200, 2))
-    np.testing.assert_allclose(fast.obstacle_distance(pts), slow.obstacle_distance(pts), atol=1e-12)
+    np.testing.assert_allclose(fast.obstacle_distance(pts), ref.obstacle_distance(pts), atol=1e-12)
     assert fast.obstacle_distance(pts[:3].reshape(3, 1, 2)).shape == (3, 1)
+    assert fast.obstacle_distance(pts[0]).shape == ()
+    empty = dataclasses.replace(fast, obstacles=())
+    assert np.isinf(empty.obstacle_distance(pts[:4])).all()
     for start in [(4.0, 4.0), (1.0, 1.5), (8.0, 5.0)]:
-        for goal in slow.region_names:
+        for goal in fast.region_names:
             try:
-                want = slow.route(start, goal)
+                want = ref.route(start, goal)
             except Exception as err:  # both must fail the same way
                 with pytest.raises(type(err)):
                     fast.route(start, goal)

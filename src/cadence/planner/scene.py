@@ -17,6 +17,7 @@ import numpy as np
 import yaml
 
 from cadence.planner.errors import SceneError
+from cadence.planner.geometry import field_for
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -160,10 +161,7 @@ class Scene:
 
     def obstacle_distance(self, xy: np.ndarray) -> np.ndarray:
         """Distance from points (..., 2) to the nearest obstacle (negative when inside one)."""
-        xy = np.asarray(xy, dtype=np.float64)
-        if not self.obstacles:
-            return np.full(xy.shape[:-1], np.inf)
-        return np.min(np.stack([-o.signed_distance(xy) for o in self.obstacles]), axis=0)
+        return field_for(self).distance(xy)  # vectorised over the obstacles (cached per scene)
 
     def segment_clear(self, a: tuple[float, float], b: tuple[float, float], clearance: float = 0.0) -> bool:
         """Whether the straight segment a-b keeps `clearance` metres away from every obstacle."""

@@ -22,7 +22,6 @@ from cadence.policy.observation import ObservationBuilder, RobotState, Scan, Way
 from cadence.sim import robot as rb
 from cadence.sim.config import NavEnvConfig
 from cadence.sim.errors import EnvError
-from cadence.sim.geometry import fast_scene
 from cadence.sim.world import Lidar, WorldInfo, build_world
 
 _WARN = {int(w): w.name for w in mujoco.mjtWarning.__members__.values() if w.name != "mjNWARNING"}
@@ -60,7 +59,7 @@ class NavEnv(gym.Env):
         a = self.info.qpos_adr
         self._pose = self.data.qpos[a : a + 7]  # views: MjData keeps its buffers for its lifetime
         self._sensors = self.data.sensordata
-        self.scene = fast_scene(self.info.scene)
+        self.scene = self.info.scene
         self.goals = self.config.goals or self.scene.region_names
         for g in self.goals:
             self.scene.region(g)  # ValueError listing the regions

@@ -20,7 +20,6 @@ from cadence.policy.observation import DEFAULT_LAYOUT
 from cadence.sim import robot as rb
 from cadence.sim.batch import EpisodeResult, Scenario, rollout, sample_scenarios
 from cadence.sim.errors import ValidationError
-from cadence.sim.geometry import fast_scene
 from cadence.sim.suites import THRESHOLDS, Suite
 from cadence.stl import STLError, parse, robustness_at_zero
 
@@ -162,7 +161,7 @@ def _measure(results: list[EpisodeResult], formula: Any, wall: float) -> tuple[d
     rho = []
     for ep in results:
         if ep.scenario.scene not in scenes:
-            scenes[ep.scenario.scene] = fast_scene(load_scene(ep.scenario.scene))
+            scenes[ep.scenario.scene] = load_scene(ep.scenario.scene)
         scene = scenes[ep.scenario.scene]
         rho.append(float(robustness_at_zero(formula, episode_signals(ep, scene), rb.CONTROL_DT)))
     rho_a = np.array(rho)
