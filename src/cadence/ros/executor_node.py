@@ -215,17 +215,16 @@ class ExecutorNode(LifecycleNode):
             return False
         step = core.step(now)
         self.last_reason = step.command.reason or step.controller
-        if step.sequence is not None and self.config.publish_sequence:
-            safe_publish(
-                self._seq_pub,
-                sequence_to_trajectory(
-                    step.sequence.actions, step.sequence.control_dt, step.sequence.start_time
-                ),
-                self.get_logger(),
-            )
         cmd = Twist()  # a fresh message: _last_twist is re-sent on a repeated observation
         cmd.linear.x, cmd.angular.z = step.command.v, step.command.omega
-        self._publish_cmd(cmd)
+        self._publish_cmd(cmd)  # the command first: the sequence is for loggers, off the latency path
+        if step.sequence is not None and self.config.publish_sequence:
+            seq = step.sequence
+            safe_publish(
+                self._seq_pub,
+                sequence_to_trajectory(seq.actions, seq.control_dt, seq.start_time),
+                self._logger,
+            )
         return True
 
     def _state(self) -> Any:

@@ -111,6 +111,8 @@ class SimNode(Node):
 
     # ------------------------------------------------------------------ publishing
     def _publish_observation(self) -> None:
+        if not self.context.ok():  # shutting down (SIGINT inside a callback): nothing to publish to
+            return
         d, cfg, log = self.driver, self.config, self.get_logger()
         t = d.time
         stamp = s_to_stamp(t)
