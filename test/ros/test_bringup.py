@@ -108,3 +108,45 @@ def test_node_console_scripts_report_bad_parameters(script: str) -> None:
     key = bad[script].split(":=")[0]
     assert out.returncode == 2, out.stderr
     assert f"{script}.{key}" in out.stderr
+
+
+def test_node_command_passes_the_profile_then_the_overrides() -> None:
+    from cadence.ros.bringup import node_command
+
+    cmd = node_command(
+        "planner_node", ROOT / "config" / "sim.yaml", {"task": "go to the dock", "use_sim_time": True}, "r1"
+    )
+    assert cmd[cmd.index("--params-file") + 1] == str(ROOT / "config" / "sim.yaml")
+    assert cmd[cmd.index("task:=go to the dock") - 1 : cmd.index("task:=go to the dock") + 1] == [
+        "-p",
+        "task:=go to the dock",
+    ]
+    assert "use_sim_time:=true" in cmd and cmd[-2:] == ["-r", "__ns:=/r1"]
+
+
+@pytest.mark.slow
+def test_bringup_one_process_per_node_stops_every_child_on_sigint() -> None:
+    proc = subprocess.Popen(
+        [str(BIN / "cadence"), "bringup", "sim", "--processes", "--task", "go to the dock"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+    )
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("plan published" in line for line in lines):
+            lines.append(proc.stderr.readline())
+        pids = next(line for line in lines if "as processes" in line)
+        assert any("plan published" in line for line in lines), "".join(lines)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    for pid in (int(p) for p in pids.split("[")[1].rstrip("]\n").split(",")):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

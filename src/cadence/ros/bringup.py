@@ -99,6 +99,53 @@ def create_nodes(
     return [create_node(n, params[n], context=context, namespace=namespace) for n in names]
 
 
+def node_command(name: str, profile: Path, values: Mapping[str, Any], namespace: str = "") -> list[str]:
+    """The console-script command line that starts node `name` with the profile and `values` on top."""
+    exe = Path(sys.executable).parent / name
+    cmd = (
+        [str(exe)]
+        if exe.exists()
+        else [sys.executable, "-c", f"from {NODE_CLASSES[name][0]} import main; main()"]
+    )
+    cmd += ["--ros-args", "--params-file", str(profile)]
+    for key, value in values.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        cmd += ["-p", f"{key}:={text}" if text else f"{key}:=''"]
+    if namespace:
+        cmd += ["-r", f"__ns:=/{namespace.strip('/')}"]
+    return cmd
+
+
+def run_processes(
+    profile: Path, params: Mapping[str, Mapping[str, Any]], only: Sequence[str], namespace: str
+) -> int:
+    """One process per node; SIGINT/SIGTERM are forwarded and every child is waited for."""
+    import signal
+    import subprocess
+
+    def _terminate(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)  # `kill PID` stops the children too, never orphans them
+    names = [n for n in START_ORDER if n in params and (not only or n in only)]
+    children = [subprocess.Popen(node_command(n, profile, params[n], namespace)) for n in names]
+    print(f"cadence bringup: {', '.join(names)} as processes {[c.pid for c in children]}", file=sys.stderr)
+    code = 0
+    try:
+        for child in children:
+            code = max(code, child.wait())
+    except KeyboardInterrupt:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return code
+
+
 def run_bringup_cli(args: argparse.Namespace) -> int:
     """Handler of ``cadence bringup``."""
     import rclpy
@@ -118,6 +165,8 @@ def run_bringup_cli(args: argparse.Namespace) -> int:
         only = [n.strip() for n in args.only.split(",") if n.strip()]
     except (BringupError, ParamError) as err:
         raise CLIError(str(err)) from err
+    if args.processes:
+        return run_processes(path, params, only, args.namespace)
     rclpy.init(args=sys.argv[:1])
     try:
         try:

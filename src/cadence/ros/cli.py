@@ -63,6 +63,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     bringup.add_argument("--task", default="", help="task for planner_node (overrides the profile)")
     bringup.add_argument("--use-sim-time", action="store_true", help="set use_sim_time on every node")
+    bringup.add_argument(
+        "--processes",
+        action="store_true",
+        help="one process per node (their console scripts) instead of one process",
+    )
     bringup.set_defaults(handler=_bringup)
 
 
