@@ -41,13 +41,18 @@ def test_the_sim_profile_graph_moves_the_robot_in_process(graph) -> None:
     )
     for node in create_nodes(params, context=graph.context):
         graph.add(node)
+    from diagnostic_msgs.msg import DiagnosticArray
+
     xs: list[float] = []
-    graph.node("bringup_probe").create_subscription(
-        Odometry, "odom", lambda m: xs.append(m.pose.pose.position.x), qos.SENSOR
+    reporting: set[str] = set()
+    probe = graph.node("bringup_probe")
+    probe.create_subscription(Odometry, "odom", lambda m: xs.append(m.pose.pose.position.x), qos.SENSOR)
+    probe.create_subscription(
+        DiagnosticArray, "/diagnostics", lambda m: reporting.update(s.name for s in m.status), qos.EVENTS
     )
     assert graph.spin_until(lambda: len(xs) > 60 and abs(xs[-1] - xs[0]) > 0.05)
-    names = {n.get_name() for n in graph.nodes}
-    assert {"sim_node", "planner_node", "executor_node", "critic_node"} <= names
+    names = {"/sim_node", "/planner_node", "/executor_node", "/critic_node"}
+    assert graph.spin_until(lambda: names <= reporting), f"/diagnostics only from {reporting}"
 
 
 def _env() -> dict[str, str]:
