@@ -65,5 +65,18 @@ def test_record_and_convert_cli(tmp_path, capsys: pytest.CaptureFixture[str]) ->
     assert [b["ok"] for b in report["bags"]] == [True, False]
     assert "does not exist" in report["bags"][1]["error"]
     assert main(["record", "--task", "dance", "--episodes", "1", "--out", str(tmp_path / "x")]) == 2
-    assert "names no region" in capsys.readouterr().err
+    assert "cannot plan 'dance'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_multi_subgoal_task_follows_the_plan(tmp_path) -> None:
+    """Two subgoals: the recorder and the converter both use the executor's PlanFollower."""
+    bag = tmp_path / "bag"
+    rec = record_episodes("go to the kitchen then the office", episodes=1, out=bag, seed=1)
+    report = convert_bags([bag], tmp_path / "ds")
+    assert report.episodes == 1, report.format()
+    ds = Dataset(tmp_path / "ds")
+    assert "kitchen" in ds.episodes[0].spec and "office" in ds.episodes[0].spec
+    ep = ds.episode(0)
+    np.testing.assert_allclose(ep["obs"], np.stack(rec.observations[0]), atol=1e-5)
+    assert ep["done"][-1] == ds.episodes[0].success

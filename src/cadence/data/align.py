@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from cadence.planner.scene import Scene
 
 
+# Stamps are absolute seconds in float64 (resolution ~0.24 us near 2026): compare with 10 us slack.
+EPS = 1e-5
+
+
 @dataclass(frozen=True)
 class AlignConfig:
     """How bags are aligned and rewards relabelled.
@@ -82,7 +86,7 @@ class EpisodeResult:
     dropped: Counter[str]
 
 
-def _hold(stamps: np.ndarray, t: float, eps: float = 1e-6) -> int:
+def _hold(stamps: np.ndarray, t: float, eps: float = EPS) -> int:
     """Index of the latest sample stamped at or before ``t`` (-1: none)."""
     return int(np.searchsorted(stamps, t + eps, side="right")) - 1
 
@@ -108,7 +112,7 @@ def reconstruct(
     to = np.array([o.t for o in ep.odom])
     ts = np.array([s.t for s in ep.scan]) if ep.scan else np.zeros(0)
     tc = np.array([c[0] for c in ep.cmd]) if ep.cmd else np.zeros(0)
-    n_end = math.floor((to[-1] - ep.t0) / dt + 1e-6)
+    n_end = math.floor((to[-1] - ep.t0 + EPS) / dt)
     decisions = sorted({round((s.t - ep.t0) / dt): s for s in ep.seq if s.t >= ep.t0 - dt / 2}.items())
     decisions = [(n, s) for n, s in decisions if 0 <= n < n_end]
     if len(decisions) < len(ep.seq):
@@ -124,8 +128,8 @@ def reconstruct(
     need = {n for n, _ in decisions} | {min(n + k, n_end) for n, _ in decisions}
     obs: dict[int, np.ndarray | None] = {}
     ticks = ep.t0 + np.arange(n_end + 1) * dt
-    held = (np.searchsorted(to, ticks + 1e-6, side="right") - 1).tolist()  # odometry held at each tick
-    cmd_at = (np.searchsorted(tc, ticks + dt / 2 + 1e-6, side="right") - 1).tolist()  # command applied
+    held = (np.searchsorted(to, ticks + EPS, side="right") - 1).tolist()  # odometry held at each tick
+    cmd_at = (np.searchsorted(tc, ticks + dt / 2 + EPS, side="right") - 1).tolist()  # command applied
     fed = 0  # odometry samples given to the follower so far
     for n in range(n_end + 1):
         t = ep.t0 + n * dt
@@ -162,7 +166,7 @@ def reconstruct(
             if c >= 0:
                 executed[i] = ep.cmd[c][1:]
         t_a, t_b = ep.t0 + n * dt, ep.t0 + (n + n_exec) * dt
-        crit = [v for t, v in ep.progress if t_a - 1e-6 <= t < t_b - 1e-6]
+        crit = [v for t, v in ep.progress if t_a - EPS <= t < t_b - EPS]
         rows.append(
             {
                 "t": n * dt,

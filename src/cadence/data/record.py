@@ -15,23 +15,22 @@ ticks ``executor/sequence`` and ``critic/progress``, then ``cmd_vel``. Each epis
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cadence.data.errors import RecordError
 from cadence.data.messages import MessageFactory
 from cadence.data.writer import BagWriter
 
 if TYPE_CHECKING:
     from cadence.planner.plan import Plan
-    from cadence.planner.scene import Scene
 
 EPOCH_NS = 1_767_225_600 * 10**9  # 2026-01-01: stamps of recorded sim episodes start here
 EPISODE_GAP_NS = 2 * 10**9
+OVERRUN_S = 10.0  # seconds the sim runs past the plan's horizon before it gives up (a robot would too)
 
 
 @dataclass
@@ -53,48 +52,6 @@ class RecordSummary:
         )
 
 
-def goal_from_task(task: str, scene: Scene) -> str:
-    """The scene region a task names (by name or alias, the earliest mention wins).
-
-    Raises:
-        ValueError: The task names no region; the message lists them.
-    """
-    text = task.lower()
-    hits = []
-    for box in scene.regions:
-        for name in (box.name, *box.aliases):
-            words = name.lower().replace("_", " ")
-            m = re.search(rf"\b{re.escape(words)}\b", text.replace("_", " "))
-            if m:
-                hits.append((m.start(), box.name))
-    if not hits:
-        raise ValueError(
-            f"task {task!r} names no region of scene {scene.name!r}; regions: {', '.join(scene.region_names)}"
-        )
-    return min(hits)[1]
-
-
-def episode_plan(
-    task: str, scene: Scene, goal: str, start: tuple[float, float, float], route: list, budget: float
-) -> Plan:
-    """The plan of one sim episode: reach ``goal`` within ``budget`` seconds along ``route``."""
-    from cadence.planner.plan import Limits, Plan, Subgoal
-    from cadence.sim import robot
-
-    return Plan(
-        task=task,
-        scene=scene.name,
-        spec=f"eventually[0:{budget:g}]({goal} > 0)",
-        subgoals=(Subgoal(goal, (goal,), (0.0, budget), 0.0, None, len(route) - 1),),
-        invariants=(),
-        limits=Limits(robot.V_MAX, robot.W_MAX),
-        start=tuple(float(v) for v in start),  # type: ignore[arg-type]
-        waypoints=tuple((float(x), float(y)) for x, y in route),
-        horizon=budget,
-        backend="cadence-record",
-    )
-
-
 def record_episodes(
     task: str,
     episodes: int,
@@ -106,8 +63,12 @@ def record_episodes(
 ) -> RecordSummary:
     """Record ``episodes`` sim episodes of ``task`` to a new bag at ``out``.
 
+    Each episode starts in a random region of the scene (seeded), the planner's rules back end
+    plans the task from there, and the sim runs until every subgoal is met, the robot collides or
+    becomes unstable, or the plan's horizon plus :data:`OVERRUN_S` has passed.
+
     Args:
-        task: Task text; it must name a region of the scene (the goal).
+        task: Task text, as given to ``cadence plan``.
         episodes: Number of episodes.
         out: Bag folder to create.
         storage: ``mcap`` or ``sqlite3``.
@@ -116,9 +77,11 @@ def record_episodes(
         seed: Seed of the first episode (episode ``i`` uses ``seed + i``).
 
     Raises:
-        RecordError: The bag cannot be written.
-        ValueError: Unknown scene, storage, or a task that names no region.
+        RecordError: The task cannot be planned or the bag cannot be written.
+        ValueError: Unknown scene or storage.
     """
+    from cadence.planner.errors import PlannerError
+    from cadence.planner.planner import Planner
     from cadence.policy.runtime import load_policy
     from cadence.sim.registry import ENVS, make
 
@@ -130,15 +93,26 @@ def record_episodes(
         raise ValueError(
             f"no sim env for scene {scene_name!r}; scenes: {sorted({c.scene for c in ENVS.values()})}"
         )
-    env = make(env_name)
-    goal = goal_from_task(task, env.scene)
+    env = make(env_name, start="region")
+    planner = Planner(env.scene)
+    try:
+        final = planner.plan(task).subgoals[-1].region  # where the task ends: start elsewhere
+    except PlannerError as err:
+        env.close()
+        raise RecordError(f"cannot plan {task!r} in scene {scene_name!r}: {err}") from err
     actor = load_policy(policy or "backup")
     summary = RecordSummary(str(out), storage)
     try:
         with BagWriter(out, storage=storage) as bag:
             t_ns = EPOCH_NS
             for i in range(episodes):
-                t_ns = _episode(env, actor, bag, task, goal, seed + i, t_ns, summary) + EPISODE_GAP_NS
+                _, _ = env.reset(seed=seed + i, options={"goal": final})
+                s0 = env.robot_state()
+                try:
+                    plan = planner.plan(task, pose=(s0.x, s0.y, s0.yaw))
+                except PlannerError as err:
+                    raise RecordError(f"cannot plan {task!r} from {s0}: {err}") from err
+                t_ns = _episode(env, actor, bag, plan, seed + i, t_ns, summary) + EPISODE_GAP_NS
             summary.messages = bag.count
     finally:
         env.close()
@@ -146,34 +120,32 @@ def record_episodes(
 
 
 def _episode(
-    env: Any, actor: Any, bag: BagWriter, task: str, goal: str, seed: int, t0: int, summary: RecordSummary
+    env: Any, actor: Any, bag: BagWriter, plan: Plan, seed: int, t0: int, summary: RecordSummary
 ) -> int:
     from cadence.critic.stl_critic import StlCritic
-    from cadence.critic.types import CriticTask, Snapshot, Stage
+    from cadence.critic.task import task_from_plan
+    from cadence.critic.types import Snapshot
     from cadence.ros.mission import PlanFollower
     from cadence.sim import robot
 
     f, dt = MessageFactory(bag.typestore), robot.CONTROL_DT
     k = getattr(actor, "k", robot.DEFAULT_K)
-    _, info = env.reset(seed=seed, options={"goal": goal})
-    budget = math.ceil(info["time_budget"])  # whole seconds: STL bounds must be multiples of dt
-    s0 = env.robot_state()
-    _, info = env.reset(
-        seed=seed, options={"goal": goal, "start": (s0.x, s0.y, s0.yaw), "time_budget": budget}
-    )
-    plan = episode_plan(task, env.scene, goal, (s0.x, s0.y, s0.yaw), info["route"], float(budget))
-    bag.write("task", t0 - 1_000_000, f.string(task))
+    options = {"goal": plan.subgoals[-1].region, "start": plan.start, "time_budget": plan.horizon + OVERRUN_S}
+    env.reset(seed=seed, options=options)
+    bag.write("task", t0 - 1_000_000, f.string(plan.task))
     bag.write("plan", t0, f.string(plan.to_json()))
     follower = PlanFollower(plan, env.scene, t0 * 1e-9)  # the executor's plan logic
-    critic = StlCritic()
-    critic_task = CriticTask(env.scene, (Stage(goal, (0.0, float(budget))),), spec=plan.spec)
+    critic, critic_task = StlCritic(), task_from_plan(plan, env.scene)
     observations: list[np.ndarray] = []
-    n, done = 0, False
+    n, done, success, met = 0, False, False, False
     while not done:
         t_n = t0 + round(n * dt * 1e9)
         state, scan = env.robot_state(), env.scan()
         _write_sensors(bag, f, t_n, state, scan)
         follower.update(state.x, state.y, t_n * 1e-9)
+        if follower.done:  # every subgoal met: the executor holds, the episode is over
+            met = True
+            break
         if n % k == 0:
             targets, remaining = follower.targets(), follower.time_remaining(t_n * 1e-9)
             obs = env.builder.build(state, scan, targets, remaining, env.last_command).copy()
@@ -183,18 +155,23 @@ def _episode(
             progress = critic.reset(critic_task, snap) if n == 0 else critic.observe(snap)
             bag.write("executor/sequence", t_n, f.sequence(t_n, actions, dt))
             bag.write("critic/progress", t_n, f.float32(progress.delta))
+            if progress.done:
+                bag.write("critic/done", t_n, f.boolean(True))
         v, w = robot.clamp_command(*actions[n % k])
         bag.write("cmd_vel", t_n, f.twist(v, w))
-        _, terminated, truncated, step_info = env.advance(actions[n % k])
+        _, terminated, truncated, info = env.advance(actions[n % k])
         n += 1
-        done = terminated or truncated
-    t_end = t0 + round(n * dt * 1e9)
-    _write_sensors(bag, f, t_end, env.robot_state(), env.scan())
+        # env "success" is entering the final region; with several subgoals the follower decides
+        success = bool(info["success"]) and len(plan.subgoals) == 1
+        done = truncated or (terminated and not info["success"]) or success
+    if not met:  # the state the last action led to (next_obs of the last transition)
+        t_end = t0 + round(n * dt * 1e9)
+        _write_sensors(bag, f, t_end, env.robot_state(), env.scan())
     summary.episodes += 1
     summary.steps += n
-    summary.successes += bool(step_info["success"])
+    summary.successes += success or met
     summary.observations.append(observations)
-    return t_end
+    return t0 + round(n * dt * 1e9)
 
 
 def _write_sensors(bag: BagWriter, f: MessageFactory, t_ns: int, state: Any, scan: Any) -> None:

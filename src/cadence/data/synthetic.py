@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from cadence.data.messages import MessageFactory
-from cadence.data.record import EPISODE_GAP_NS, EPOCH_NS, episode_plan
+from cadence.data.record import EPISODE_GAP_NS, EPOCH_NS
 from cadence.data.writer import BagWriter
 
 if TYPE_CHECKING:
@@ -40,15 +40,15 @@ def synthetic_events(
     beams: int = 36,
 ) -> Iterator[Event]:
     """Yield the messages of ``episodes`` episodes of ``steps`` control ticks each."""
+    from cadence.planner.planner import Planner
     from cadence.planner.scene import load_scene
     from cadence.sim import robot
 
     sc = load_scene(scene)
     dt = robot.CONTROL_DT
     start = (sc.start.x, sc.start.y, sc.start.yaw)
-    route = sc.route(start[:2], goal)
-    budget = float(math.ceil(steps * dt) + 5)
-    plan = episode_plan(f"go to the {goal}", sc, goal, start, route, budget)
+    plan = Planner(sc).plan(f"go to the {goal}", pose=start)
+    route = list(plan.waypoints)
     ranges = np.linspace(0.5, 4.5, beams, dtype=np.float32)
     inc = 2 * math.pi / beams
     t0 = EPOCH_NS
