@@ -5,16 +5,23 @@ One run, one scene (apartment), interleaved repeats (the machine is shared: comp
 * ``raw``: ``mujoco.mj_step(model, data, 25)`` on a copy of the env's state with the same wheel
   commands, interleaved with the env's steps — the physics alone for the same control periods;
 * ``env``: ``NavEnv.step`` (the same 25 substeps + lidar rays + observation + reward + info),
-  random actions; the time of ``reset`` (route planning, start sampling) is reported apart;
+  random actions; the time of ``reset`` (route planning, start sampling) is reported apart.
+  Every step is timed on its own: ``env_vs_physics`` is the ratio of the MEDIAN step times (a step
+  that the shared machine pre-empts costs milliseconds and would otherwise dominate the mean); the
+  ratio of total wall times and of thread CPU times are printed alongside;
 * ``sb3``: ``stable_baselines3.common.evaluation.evaluate_policy`` with an SB3 PPO MlpPolicy on the
-  env (Monitor-wrapped, as SB3 expects);
-* ``batched``: :func:`cadence.sim.batch.rollout` with THE SAME torch network, wrapped as a batched
+  env (Monitor-wrapped, as SB3 expects), replaying THE SAME scenarios (goal, start, seed, budget) as
+  the batched runner;
+* ``batched``: :func:`cadence.sim.batch.rollout` with THE SAME torch network (its actor layers called
+  directly, checked to give SB3's deterministic ``predict`` actions), wrapped as a batched
   ``act(obs[B, obs_dim]) -> [B, K, 2]``: K=1 (a decision every control step, the same semantics as
   evaluate_policy) and K=8 (the executor's sequence length, what the gate runs).
 
-Evaluation speed is env steps per second of wall time (episode lengths differ between the two
-harnesses because they draw different goals; steps/s is comparable, episodes/s is not).
-Targets: env_vs_physics >= 0.6, eval_speedup_vs_sb3 >= 5.
+Both harnesses compute the same per-episode metrics (success, collision steps, and the STL signals
+of :func:`cadence.sim.gate.episode_signals`), inside their timed region. Evaluation speed is env
+steps per second of wall time; with K=1 both harnesses play the same episodes (the bench prints how
+many agree on length and success). Targets: env_vs_physics >= 0.6, eval_speedup_vs_sb3 >= 5.
+``physics_ceiling_vs_sb3`` is what a harness with zero overhead beyond ``mj_step`` would reach.
 
     nice -n 10 .venv/bin/python bench/sim_bench.py [--episodes 8] [--repeats 3]
 
@@ -26,15 +33,19 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from types import SimpleNamespace
 
+import gymnasium as gym
 import mujoco
 import numpy as np
 import torch
 
+from cadence.sim.gate import episode_signals
+
 ENV_OPTIONS = {"budget_speed": 0.8, "budget_slack": 4.0}  # short episodes: the bench measures rates
 
 
-def bench_pair(env, n: int, seed: int) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+def bench_pair(env, n: int, seed: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """env.step vs raw mj_step on the SAME trajectory, interleaved step by step.
 
     A second MjData of the same model follows the env: before each step it is set to the env's
@@ -43,7 +54,8 @@ def bench_pair(env, n: int, seed: int) -> tuple[float, float, float]:  # type: i
     and alternating them keeps the machine's load out of the ratio. Resets are timed apart.
 
     Returns:
-        (raw substeps/s, env substeps/s, mean seconds per env.reset).
+        Substeps/s of ``raw`` and ``env`` from the median step time, ``*_mean`` from the total wall
+        time, ``*_cpu`` from the thread's CPU time, and ``reset_s`` (mean seconds per env.reset).
     """
     from cadence.sim import robot as rb
 
@@ -52,25 +64,37 @@ def bench_pair(env, n: int, seed: int) -> tuple[float, float, float]:  # type: i
     m, act = env.model, list(env.info.actuators)
     shadow = mujoco.MjData(m)
     env.reset(seed=seed)
-    stepping = physics = resetting = 0.0
+    wall = np.empty((n, 2))
+    cpu = np.empty((n, 2))
+    resetting = 0.0
     resets = 0
-    for a in actions:
+    clock, cpu_clock = time.perf_counter, time.thread_time
+    for i, a in enumerate(actions):
         mujoco.mj_copyData(shadow, m, env.data)
-        t0 = time.perf_counter()
+        c0, t0 = cpu_clock(), clock()
         _, _, terminated, truncated, _ = env.step(a)
-        t1 = time.perf_counter()
+        t1, c1 = clock(), cpu_clock()
         shadow.ctrl[act] = rb.wheel_speeds(*rb.clamp_command(float(a[0]), float(a[1])))
-        t2 = time.perf_counter()
+        c2, t2 = cpu_clock(), clock()
         mujoco.mj_step(m, shadow, rb.N_SUBSTEPS)
-        t3 = time.perf_counter()
-        stepping += t1 - t0
-        physics += t3 - t2
+        t3, c3 = clock(), cpu_clock()
+        wall[i] = t1 - t0, t3 - t2
+        cpu[i] = c1 - c0, c3 - c2
         if terminated or truncated:
             env.reset()
-            resetting += time.perf_counter() - t3
+            resetting += clock() - t3
             resets += 1
-    sub = n * rb.N_SUBSTEPS
-    return sub / physics, sub / stepping, resetting / max(resets, 1)
+    sub = rb.N_SUBSTEPS
+    med, tot, cpu_tot = np.median(wall, axis=0), wall.sum(axis=0), cpu.sum(axis=0)
+    return {
+        "env": sub / med[0],
+        "raw": sub / med[1],
+        "env_mean": n * sub / tot[0],
+        "raw_mean": n * sub / tot[1],
+        "env_cpu": n * sub / cpu_tot[0],
+        "raw_cpu": n * sub / cpu_tot[1],
+        "reset_s": resetting / max(resets, 1),
+    }
 
 
 def bench_observation(n: int = 20000) -> float:
@@ -92,28 +116,84 @@ def bench_observation(n: int = 20000) -> float:
 
 
 class SB3Batched:
-    """The SB3 policy network as a batched cadence policy: deterministic action, clipped like predict()."""
+    """The SB3 policy network as a batched cadence policy: deterministic action, clipped like predict().
+
+    Calls the actor layers directly (features -> mlp_extractor.forward_actor -> action_net: the
+    mean, which is what the deterministic ``predict`` returns), without building a distribution
+    object per call. :meth:`check` asserts that the actions equal ``model.predict``'s.
+    """
 
     def __init__(self, model, k: int) -> None:  # type: ignore[no-untyped-def]
         from cadence.sim import robot as rb
 
-        self.policy, self.k = model.policy, k
+        self.model, self.policy, self.k = model, model.policy, k
         self.low, self.high = np.array(rb.ACTION_LOW, np.float32), np.array(rb.ACTION_HIGH, np.float32)
 
-    def act(self, obs: np.ndarray) -> np.ndarray:
+    def actions(self, obs: np.ndarray) -> np.ndarray:
+        p = self.policy
         with torch.inference_mode():
-            a = self.policy._predict(torch.as_tensor(obs), deterministic=True).numpy()
-        a = np.clip(a, self.low, self.high)
-        return np.repeat(a[:, None, :], self.k, axis=1)
+            features = p.pi_features_extractor(torch.as_tensor(obs))
+            a = p.action_net(p.mlp_extractor.forward_actor(features)).numpy()
+        return np.clip(a, self.low, self.high)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return np.repeat(self.actions(obs)[:, None, :], self.k, axis=1)
+
+    def check(self, obs: np.ndarray) -> None:
+        want = np.stack([self.model.predict(o, deterministic=True)[0] for o in obs])
+        np.testing.assert_allclose(self.actions(obs), want, rtol=1e-5, atol=1e-5)
+
+
+class ScenarioReplay(gym.Wrapper):
+    """Makes ``evaluate_policy``'s resets replay the batched runner's scenarios, and records the
+    same per-episode metrics :func:`rollout` + the gate compute (success, collision steps, STL signals)."""
+
+    def __init__(self, env, scenarios) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(env)
+        self.scenarios = list(scenarios)
+        self.rewind()
+
+    def rewind(self) -> None:
+        self.next = 0
+        self.episodes: list[tuple[int, bool, int, dict]] = []
+
+    def reset(self, *, seed=None, options=None):  # type: ignore[no-untyped-def]
+        sc = self.scenarios[self.next % len(self.scenarios)]  # DummyVecEnv resets once more at the end
+        self.next += 1
+        self.current = sc
+        return self.env.reset(
+            seed=sc.seed, options={"goal": sc.goal, "start": sc.start, "time_budget": sc.time_budget}
+        )
+
+    def step(self, action):  # type: ignore[no-untyped-def]
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if terminated or truncated:
+            env = self.env.unwrapped
+            ep = SimpleNamespace(path=np.asarray(env.path), scenario=self.current)
+            signals = episode_signals(ep, env.scene)
+            self.episodes.append((env.steps, bool(env.succeeded), env.counters["collisions"], signals))
+        return obs, reward, terminated, truncated, info
 
 
 def bench_sb3(model, env, episodes: int) -> float:  # type: ignore[no-untyped-def]
     from stable_baselines3.common.evaluation import evaluate_policy
 
+    env.env.rewind()
     _, lengths = evaluate_policy(
         model, env, n_eval_episodes=episodes, deterministic=True, return_episode_rewards=True
     )
     return float(sum(lengths))
+
+
+def run_batched(policy, scenarios, config) -> tuple[int, list[tuple[int, bool, int, dict]]]:  # type: ignore[no-untyped-def]
+    """The batched runner + the same per-episode metrics as :class:`ScenarioReplay` records."""
+    from cadence.planner.scene import load_scene
+    from cadence.sim.batch import rollout
+
+    res = rollout(policy, scenarios, n_envs=len(scenarios), config=config)
+    scene = load_scene("apartment")
+    episodes = [(e.steps, e.success, e.collision_steps, episode_signals(e, scene)) for e in res]
+    return sum(e.steps for e in res), episodes
 
 
 def main() -> None:
@@ -128,66 +208,80 @@ def main() -> None:
     from stable_baselines3.common.monitor import Monitor
 
     import cadence.sim
-    from cadence.sim.batch import rollout, sample_scenarios
+    from cadence.sim.batch import sample_scenarios
     from cadence.sim.config import NavEnvConfig
 
     env = cadence.sim.make("rover-apartment", **ENV_OPTIONS)
-    sb3_env = Monitor(cadence.sim.make("rover-apartment", **ENV_OPTIONS))
+    scenarios = sample_scenarios("apartment", args.episodes, seed=0, **ENV_OPTIONS)
+    sb3_env = Monitor(ScenarioReplay(cadence.sim.make("rover-apartment", **ENV_OPTIONS), scenarios))
     sb3_env.reset(seed=0)
     model = PPO("MlpPolicy", sb3_env, seed=0, device="cpu", policy_kwargs={"net_arch": [256, 256]})
-    scenarios = sample_scenarios("apartment", args.episodes, seed=0, **ENV_OPTIONS)
     config = NavEnvConfig(scene="apartment").replace(**ENV_OPTIONS)
+    probe = np.stack([env.reset(seed=i)[0] for i in range(16)])
+    SB3Batched(model, 1).check(probe)  # the same network, the same actions as model.predict
 
-    rates: dict[str, list[float]] = {k: [] for k in ("raw", "env", "sb3", "batched_k1", "batched_k8")}
+    keys = ("raw", "env", "raw_mean", "env_mean", "raw_cpu", "env_cpu", "sb3", "sb3_cpu")
+    keys += ("batched_k1", "batched_k8", "batched_k1_cpu", "batched_k8_cpu")
+    rates: dict[str, list[float]] = {k: [] for k in keys}
     reset_times: list[float] = []
+    agree = 0
     for r in range(args.repeats):
-        raw_rate, env_rate, reset_s = bench_pair(env, args.steps, seed=r)
-        rates["raw"].append(raw_rate)
-        rates["env"].append(env_rate)
-        reset_times.append(reset_s)
-        t0 = time.perf_counter()
+        pair = bench_pair(env, args.steps, seed=r)
+        for key in ("raw", "env", "raw_mean", "env_mean", "raw_cpu", "env_cpu"):
+            rates[key].append(pair[key])
+        reset_times.append(pair["reset_s"])
+        c0, t0 = time.process_time(), time.perf_counter()
         steps = bench_sb3(model, sb3_env, args.episodes)
         rates["sb3"].append(steps / (time.perf_counter() - t0))
+        rates["sb3_cpu"].append(steps / (time.process_time() - c0))
+        sb3_episodes = sb3_env.env.episodes[: args.episodes]
         for k in (1, 8):
-            t0 = time.perf_counter()
-            res = rollout(SB3Batched(model, k), scenarios, n_envs=args.episodes, config=config)
-            rates[f"batched_k{k}"].append(sum(e.steps for e in res) / (time.perf_counter() - t0))
-        print(f"repeat {r}: " + ", ".join(f"{k}={v[-1]:.0f}" for k, v in rates.items()), flush=True)
+            c0, t0 = time.process_time(), time.perf_counter()
+            steps, episodes = run_batched(SB3Batched(model, k), scenarios, config)
+            rates[f"batched_k{k}"].append(steps / (time.perf_counter() - t0))
+            rates[f"batched_k{k}_cpu"].append(steps / (time.process_time() - c0))
+            if k == 1:
+                agree = sum(a[:3] == b[:3] for a, b in zip(episodes, sb3_episodes, strict=True))
+        shown = ("raw", "env", "sb3", "batched_k1", "batched_k8")
+        print(f"repeat {r}: " + ", ".join(f"{k}={rates[k][-1]:.0f}" for k in shown), flush=True)
 
     med = {k: float(np.median(v)) for k, v in rates.items()}
     obs_us = bench_observation()
     env_vs_physics = med["env"] / med["raw"]
-    physics_ctrl_rate = med["raw"] / 25.0
-    print(
-        f"raw mj_step           {med['raw']:>10.0f} substeps/s  ({physics_ctrl_rate:.0f} control periods/s)"
-    )
-    print(f"env.step              {med['env']:>10.0f} substeps/s  -> {env_vs_physics:.2f} of raw physics")
-    print(
-        f"env.reset             {np.median(reset_times) * 1e3:>10.1f} ms (route + start sampling; not in the rate)"
-    )
-    print(f"observation build     {obs_us:>10.1f} us (median, 36-beam scan)")
-    print(f"SB3 evaluate_policy   {med['sb3']:>10.0f} env steps/s")
-    print(
-        f"batched K=1           {med['batched_k1']:>10.0f} env steps/s  -> {med['batched_k1'] / med['sb3']:.2f}x SB3"
-    )
-    print(
-        f"batched K=8           {med['batched_k8']:>10.0f} env steps/s  -> {med['batched_k8'] / med['sb3']:.2f}x SB3"
-    )
-    print(
-        f"ceiling (physics only){physics_ctrl_rate:>10.0f} env steps/s  -> {physics_ctrl_rate / med['sb3']:.2f}x SB3"
-    )
+    physics_ctrl_rate = med["raw_mean"] / 25.0  # total wall time, like the evaluation rates
+    sb3 = med["sb3"]
+    lines = [
+        f"raw mj_step            {med['raw']:>9.0f} substeps/s (median step; {med['raw_mean']:.0f} from total wall time)",
+        f"env.step               {med['env']:>9.0f} substeps/s -> {env_vs_physics:.2f} of raw physics "
+        f"(total wall {med['env_mean'] / med['raw_mean']:.2f}, thread CPU {med['env_cpu'] / med['raw_cpu']:.2f})",
+        f"env.reset              {np.median(reset_times) * 1e3:>9.1f} ms (route + start sampling; not in the rate)",
+        f"observation build      {obs_us:>9.1f} us (median, 36-beam scan)",
+        f"SB3 evaluate_policy    {sb3:>9.0f} env steps/s",
+        f"batched K=1            {med['batched_k1']:>9.0f} env steps/s -> {med['batched_k1'] / sb3:.2f}x SB3 "
+        f"(CPU time {med['batched_k1_cpu'] / med['sb3_cpu']:.2f}x; {agree}/{args.episodes} episodes "
+        "identical in length, success and collisions)",
+        f"batched K=8            {med['batched_k8']:>9.0f} env steps/s -> {med['batched_k8'] / sb3:.2f}x SB3 "
+        f"(CPU time {med['batched_k8_cpu'] / med['sb3_cpu']:.2f}x)",
+        f"ceiling (physics only) {physics_ctrl_rate:>9.0f} env steps/s -> {physics_ctrl_rate / sb3:.2f}x SB3",
+    ]
+    print("\n".join(lines))
     print(
         json.dumps(
             {
                 "env_vs_physics": round(env_vs_physics, 3),
-                "eval_speedup_vs_sb3": round(med["batched_k1"] / med["sb3"], 2),
-                "eval_speedup_vs_sb3_k8": round(med["batched_k8"] / med["sb3"], 2),
-                "physics_ceiling_vs_sb3": round(physics_ctrl_rate / med["sb3"], 2),
+                "eval_speedup_vs_sb3": round(med["batched_k1"] / sb3, 2),
+                "eval_speedup_vs_sb3_k8": round(med["batched_k8"] / sb3, 2),
+                "physics_ceiling_vs_sb3": round(physics_ctrl_rate / sb3, 2),
+                "env_vs_physics_total_wall": round(med["env_mean"] / med["raw_mean"], 3),
+                "env_vs_physics_cpu": round(med["env_cpu"] / med["raw_cpu"], 3),
+                "eval_speedup_vs_sb3_cpu": round(med["batched_k1_cpu"] / med["sb3_cpu"], 2),
+                "eval_speedup_vs_sb3_k8_cpu": round(med["batched_k8_cpu"] / med["sb3_cpu"], 2),
+                "episodes_identical_k1": agree,
                 "raw_substeps_per_s": round(med["raw"]),
                 "observation_build_us": round(obs_us, 2),
                 "env_reset_ms": round(float(np.median(reset_times)) * 1e3, 2),
                 "env_substeps_per_s": round(med["env"]),
-                "sb3_steps_per_s": round(med["sb3"]),
+                "sb3_steps_per_s": round(sb3),
                 "batched_k1_steps_per_s": round(med["batched_k1"]),
                 "batched_k8_steps_per_s": round(med["batched_k8"]),
             }

@@ -128,7 +128,7 @@ def rollout(
     for i, s in enumerate(scenarios):
         by_scene.setdefault(s.scene, []).append(i)
     for scene, idx in by_scene.items():
-        world = build_world(scene)
+        world = _shared_world(scene)
         cfg = config.replace(scene=scene, goals=())
         slots = [_Slot(NavEnv(cfg, world=world)) for _ in range(min(n_envs, len(idx)))]
         for i, res in zip(
@@ -136,6 +136,20 @@ def rollout(
         ):
             results[i] = res
     return [results[i] for i in range(len(scenarios))]
+
+
+_WORLDS: dict[str, tuple[Any, Any]] = {}
+
+
+def _shared_world(scene: str) -> tuple[Any, Any]:
+    """One compiled world per scene, reused by later rollouts (the gate and the benches call
+    :func:`rollout` repeatedly; compiling costs tens of ms). Safe to share: randomisation is off
+    here, and envs only ever write their own MjData."""
+    if scene not in _WORLDS:
+        if len(_WORLDS) >= 8:
+            _WORLDS.pop(next(iter(_WORLDS)))
+        _WORLDS[scene] = build_world(scene)
+    return _WORLDS[scene]
 
 
 def _run_scene(

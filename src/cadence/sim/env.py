@@ -59,6 +59,7 @@ class NavEnv(gym.Env):
         a = self.info.qpos_adr
         self._pose = self.data.qpos[a : a + 7]  # views: MjData keeps its buffers for its lifetime
         self._sensors = self.data.sensordata
+        self._warn_number = self.data.warning.number  # a view too: read every control step
         self.scene = self.info.scene
         self.goals = self.config.goals or self.scene.region_names
         for g in self.goals:
@@ -134,6 +135,7 @@ class NavEnv(gym.Env):
         self.counters = {"raw_out_of_bounds": 0, "nan_actions": 0, "collisions": 0, "unstable": 0}
         self.path = [(x, y)]
         self._warn0 = self._warning_counts()
+        self._warn0_sum = int(self._warn0.sum())
         self._warn_total = 0
         obs = self._observe()
         return obs, {"goal": self.goal, "route": list(self.tracker.waypoints), "time_budget": self.budget}
@@ -261,10 +263,10 @@ class NavEnv(gym.Env):
         return out
 
     def _warning_counts(self) -> np.ndarray:
-        return self.data.warning.number.copy()
+        return self._warn_number.copy()
 
     def _new_warnings(self) -> int:
-        self._warn_total = int(self.data.warning.number.sum()) - int(self._warn0.sum())
+        self._warn_total = int(self._warn_number.sum()) - self._warn0_sum
         return self._warn_total
 
     def warnings(self) -> dict[str, int]:
