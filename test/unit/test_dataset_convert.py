@@ -168,3 +168,25 @@ def test_gap_at_the_end_cuts_the_episode(tmp_path) -> None:
     ep = Dataset(tmp_path / "bag_ds").episode(0)
     assert ep["truncated"][-1] and not ep["done"].any() and not ep["truncated"][:-1].any()
     assert ep["t"][-1] < 120 * 0.05
+
+
+def test_known_topic_with_another_type_is_reported_not_used(tmp_path) -> None:
+    from cadence.data.messages import TOPICS
+    from cadence.data.writer import BagWriter
+
+    topics = {**TOPICS, "critic/progress": "std_msgs/msg/Float64"}
+    events = [e for e in synthetic_events(F, steps=32) if e.topic != "critic/progress"]
+    with BagWriter(tmp_path / "bag", topics=topics) as bag:
+        for e in events:
+            bag.write(e.topic, e.t_ns, e.msg)
+        bag.write("critic/progress", events[-1].t_ns, bag.typestore.types["std_msgs/msg/Float64"](data=0.5))
+    report = convert_bags([tmp_path / "bag"], tmp_path / "ds")
+    b = report.bags[0]
+    assert (
+        b.ok
+        and b.anomalies[
+            "/critic/progress: type std_msgs/msg/Float64, expected std_msgs/msg/Float32; not used"
+        ]
+        == 1
+    )
+    assert np.isnan(Dataset(tmp_path / "ds").episode(0)["critic_progress"]).all()

@@ -267,6 +267,9 @@ def _convert_one(
     try:
         with BagReader(path) as bag:
             wanted = [t for t, typ in bag.topic_types().items() if TOPICS.get(topic_key(t)) == typ]
+            for t, typ in bag.topic_types().items():
+                if topic_key(t) in TOPICS and t not in wanted:
+                    report.anomalies[f"{t}: type {typ}, expected {TOPICS[topic_key(t)]}; not used"] += 1
             if not any(
                 n for (t, _), n in bag.metadata_counts.items() if t in wanted and topic_key(t) == "plan"
             ):
