@@ -167,3 +167,29 @@ def test_missing_model_falls_back_to_backup_when_allowed(graph) -> None:
     assert node.trigger_configure() == R.SUCCESS
     assert "backup" in node.model_name
     assert np.isfinite(node.core.backup.act(np.zeros((1, node.core.builder.obs_dim), np.float32))).all()
+
+
+def test_lifecycle_services_drive_the_node_like_ros2_lifecycle_set(graph) -> None:
+    """What `ros2 lifecycle set /executor_node configure|activate` does on a robot, over DDS services."""
+    from lifecycle_msgs.msg import Transition
+    from lifecycle_msgs.srv import ChangeState, GetState
+
+    node = _executor(graph, model="backup")
+    client_node = graph.node("lifecycle_client")
+    change = client_node.create_client(ChangeState, "/executor_node/change_state")
+    get = client_node.create_client(GetState, "/executor_node/get_state")
+    assert graph.spin_until(lambda: change.service_is_ready() and get.service_is_ready())
+
+    def call(client, request):
+        future = client.call_async(request)
+        assert graph.spin_until(future.done)
+        return future.result()
+
+    assert call(get, GetState.Request()).current_state.label == "unconfigured"
+    for transition, label in (
+        (Transition.TRANSITION_CONFIGURE, "inactive"),
+        (Transition.TRANSITION_ACTIVATE, "active"),
+    ):
+        assert call(change, ChangeState.Request(transition=Transition(id=transition))).success
+        assert call(get, GetState.Request()).current_state.label == label
+    assert node.core is not None and node._active
