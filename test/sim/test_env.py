@@ -188,3 +188,32 @@ def test_mujoco_instability_is_reported_and_ends_the_episode() -> None:
     _, _, terminated, _, info = env.step([0.5, 0.0])
     assert terminated and info["unstable"] and not info["success"]
     assert info["warnings"].get("BADQVEL", 0) >= 1 and info["counters"]["unstable"] == 1
+
+
+def test_batched_rollout_plays_the_same_episodes_as_env_step() -> None:
+    """rollout (shared world, lean advance, observations only at decisions) = a plain env.step loop."""
+    from cadence.sim.batch import rollout, sample_scenarios
+    from cadence.sim.registry import env_config
+
+    options = {"budget_speed": 0.8, "budget_slack": 2.0}
+    policy = load_policy("backup")
+    scenarios = sample_scenarios("apartment", 3, seed=5, **options)
+    config = env_config("rover-apartment", **options)
+    batched = rollout(policy, scenarios, n_envs=2, config=config)
+    again = rollout(policy, scenarios[:1], n_envs=1, config=config)
+    env = cadence.sim.make("rover-apartment", **options)
+    for sc, res in zip(scenarios, batched, strict=True):
+        obs, _ = env.reset(seed=sc.seed, options={"goal": sc.goal, "start": sc.start})
+        done, ret = False, 0.0
+        while not done:
+            for action in policy.act(obs[None])[0]:
+                obs, reward, terminated, truncated, info = env.step(action)
+                ret += reward
+                done = terminated or truncated
+                if done:
+                    break
+        assert res.steps == env.steps and res.success == info["success"]
+        assert res.collision_steps == info["counters"]["collisions"] and res.timed_out == truncated
+        np.testing.assert_array_equal(res.path, np.asarray(env.path))
+        assert res.ret == pytest.approx(ret)
+    np.testing.assert_array_equal(again[0].path, batched[0].path)  # the kept world is reusable

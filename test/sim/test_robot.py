@@ -10,7 +10,7 @@ import pytest
 
 from cadence.paths import robots_dir
 from cadence.sim import robot as rb
-from cadence.sim.world import Lidar, build_world
+from cadence.sim.world import Lidar, build_world, world_spec
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +77,24 @@ def test_open_scene_file_is_what_its_seed_generates(tmp_path) -> None:  # type: 
 
     assert main(["--seed", "7", "--out", str(tmp_path / "open.yaml")]) == 0
     assert load_scene(tmp_path / "open.yaml") == load_scene("open")
+
+
+def test_disabled_island_and_midphase_change_nothing() -> None:
+    """rover.xml switches MuJoCo's island discovery and mesh midphase off for speed: bit-identical physics."""
+    model, info = build_world("apartment")
+    off = mujoco.mjtDisableBit.mjDSBL_ISLAND | mujoco.mjtDisableBit.mjDSBL_MIDPHASE
+    assert model.opt.disableflags & off == off
+    plain = world_spec("apartment").compile()
+    plain.opt.disableflags &= ~off
+    rng = np.random.default_rng(0)
+    commands = rng.uniform(rb.ACTION_LOW, rb.ACTION_HIGH, (150, 2))
+    ends = []
+    for m in (model, plain):
+        d = mujoco.MjData(m)
+        mujoco.mj_forward(m, d)
+        for v, w in commands:
+            d.ctrl[list(info.actuators)] = rb.wheel_speeds(v, w)
+            mujoco.mj_step(m, d, rb.N_SUBSTEPS)
+        ends.append(d.qpos.copy())
+    np.testing.assert_array_equal(ends[0], ends[1])
+    assert np.linalg.norm(ends[0][:2] - model.qpos0[:2]) > 0.5  # it did drive somewhere
