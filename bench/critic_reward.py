@@ -83,6 +83,9 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=10.0, help="critic reward per unit of progress")
     parser.add_argument("--stop-at-target", action="store_true", help="stop a run once it reaches 80 %%")
     args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(1)  # small nets on a shared 2-core CPU: more threads only contend
 
     results = {"sparse": [], "critic": []}
     for seed in args.seeds:
@@ -95,9 +98,13 @@ def main() -> int:
     sparse, critic = float(np.median(steps("sparse"))), float(np.median(steps("critic")))
     censored = {k: sum(r["reached"] is None for r in v) for k, v in results.items()}
     ratio = critic / sparse
-    print(f"median steps to 80 % success: sparse {sparse:.0f}, critic {critic:.0f}; ratio {ratio:.2f} (target <= 0.5)")
+    print(
+        f"median steps to 80 % success: sparse {sparse:.0f}, critic {critic:.0f}; ratio {ratio:.2f} (target <= 0.5)"
+    )
     if censored["sparse"]:
-        print(f"  {censored['sparse']} sparse run(s) never reached 80 % within {args.steps} steps: ratio is an upper bound")
+        print(
+            f"  {censored['sparse']} sparse run(s) never reached 80 % within {args.steps} steps: ratio is an upper bound"
+        )
     print(
         json.dumps(
             {
