@@ -115,7 +115,7 @@ def run_training(opts: RunOptions) -> dict[str, Any]:
     final = evaluate(eval_env, _module_fn(module), k, max(opts.eval_episodes, 10), seed=20_000)
     bar.close()
     curve.append(CurvePoint(opts.steps, final.mean, final.success_rate))
-    write_curve(opts.out, curve, f"{opts.algo} on {opts.env}")
+    write_curve(opts.out, curve, f"{opts.algo} on {opts.env} (evaluated on {opts.eval_env or opts.env})")
     command = _command()
     summary = {
         "algo": opts.algo,
