@@ -60,7 +60,7 @@ class SRLAgent:
         self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=config.critic_lr)
         self.model_opt = torch.optim.Adam(self.model.parameters(), lr=config.model_lr)
         self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=config.alpha_lr)
-        self._last_actor_loss = 0.0
+        self.last_actor_loss = 0.0
 
     @property
     def alpha(self) -> float:
@@ -144,8 +144,8 @@ class SRLAgent:
             self.alpha_opt.zero_grad()
             alpha_loss.backward()
             self.alpha_opt.step()
-        self._last_actor_loss = loss.item()
-        return self._last_actor_loss
+        self.last_actor_loss = loss.item()
+        return self.last_actor_loss
 
     def bc_step(self, demo: tuple[torch.Tensor, torch.Tensor]) -> float:
         """One pure behaviour-cloning step of the deterministic actor towards guide sequences."""

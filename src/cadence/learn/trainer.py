@@ -131,7 +131,7 @@ def train_srl(
                 demo = demos.sample(config.batch_size, rng) if bc_weight > 0 else None
                 agent.update_actor(buffer.sample(config.batch_size, rng).obs, demo, bc_weight)
                 next_actor += config.actor_period
-            stats = UpdateStats(critic_loss, model_loss, agent._last_actor_loss, agent.alpha)
+            stats = UpdateStats(critic_loss, model_loss, agent.last_actor_loss, agent.alpha)
 
         if on_progress is not None:
             metrics = {"return": float(np.mean(episode_returns[-10:]))}
