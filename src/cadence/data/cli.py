@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     convert = bag_sub.add_parser("convert", help="turn bags into a cadence offline-RL dataset")
     convert.add_argument("bags", nargs="+", help="bag folders")
     convert.add_argument("--out", required=True, help="dataset folder to create (must not exist)")
-    convert.add_argument("--scene", default=None, help="scene name when a bag's plan does not say")
+    convert.add_argument(
+        "--scene", default=None, help="scene to use when a plan names one this install does not have"
+    )
     convert.add_argument("--k", type=int, default=8, help="actions per executor sequence (default 8)")
     convert.add_argument("--json", action="store_true", help="print the report as JSON")
     convert.add_argument("--no-progress", action="store_true", help="no progress bar")
