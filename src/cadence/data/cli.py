@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     record.add_argument("--episodes", type=int, default=1, help="number of episodes (default 1)")
     record.add_argument("--out", required=True, help="bag folder to create (must not exist)")
     record.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap", help="storage plugin")
-    record.add_argument("--scene", default=None, help="scene name (default: the planner's default)")
+    record.add_argument("--scene", default=None, help="scene name (default: apartment)")
     record.add_argument("--policy", default=None, help="ONNX policy (default: the backup controller)")
     record.add_argument("--seed", type=int, default=0, help="first episode seed")
     record.set_defaults(handler=_record)
