@@ -25,7 +25,8 @@ COMMAND_MODULES = (
     "cadence.planner.cli",  # plan
     "cadence.stl.cli",  # stl robustness | decompose
     "cadence.sim.cli",  # validate
-    "cadence.learn.cli",  # train, export, retrain
+    "cadence.learn.cli",  # train, export
+    "cadence.learn.retrain_cli",  # retrain
     "cadence.data.cli",  # bag info | convert, record
 )
 
