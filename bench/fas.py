@@ -4,7 +4,9 @@ Both learners get the same primitive env-step budget and seeds. Each trained pol
 decision intervals J in {1, 2, 4, 8, 16}; returns are normalised between a random policy's return
 (0) and the best mean return any evaluated policy reached at any interval (1); FAS is the area under
 the normalised return-vs-frequency curve (:mod:`cadence.learn.fas`). Prints a table, the ratio
-FAS(SRL) / FAS(SAC) (target >= 1.2) and ends with one JSON line.
+FAS(SRL) / FAS(SAC) (target >= 1.2), the same with the zero-command policy as the floor (standing
+still never collides, so on navigation it scores far above random commands), and ends with one
+JSON line.
 
     nice -n 10 .venv/bin/python bench/fas.py --steps 20000 --seeds 3
 
@@ -53,6 +55,10 @@ def main() -> None:
     random_return = evaluate(
         eval_env, lambda o: rng.uniform(low_act, high_act)[None, :], 1, args.episodes, seed=50_000
     ).mean
+    # standing still never collides: on navigation it is a much higher floor than random commands
+    zero_return = evaluate(
+        eval_env, lambda o: np.zeros((1, len(low_act)), np.float32), 1, args.episodes, seed=50_000
+    ).mean
     curves: dict[str, list[dict[int, float]]] = {"srl": [], "sac": []}
     seconds: dict[str, float] = {"srl": 0.0, "sac": 0.0}
     for seed in range(args.seeds):
@@ -98,7 +104,15 @@ def main() -> None:
             + f"  {np.mean(fas[algo]):.3f} +- {np.std(fas[algo]):.3f}"
         )
     ratio = float(np.mean(fas["srl"]) / max(np.mean(fas["sac"]), 1e-9))
-    print(f"FAS(SRL) / FAS(SAC) = {ratio:.2f}  (target >= 1.2)")
+    print(f"FAS(SRL) / FAS(SAC) = {ratio:.2f}  (target >= 1.2; floor = random policy)")
+    fas_zero = {
+        algo: [frequency_averaged_score(c, zero_return, high) for c in runs] for algo, runs in curves.items()
+    }
+    ratio_zero = float(np.mean(fas_zero["srl"]) / max(np.mean(fas_zero["sac"]), 1e-9))
+    print(
+        f"with the zero-command policy ({zero_return:.2f}) as floor: FAS(SRL) {np.mean(fas_zero['srl']):.3f}, "
+        f"FAS(SAC) {np.mean(fas_zero['sac']):.3f}, ratio {ratio_zero:.2f}"
+    )
     print(
         json.dumps(
             {
@@ -113,6 +127,12 @@ def main() -> None:
                 "fas_srl_per_seed": fas["srl"],
                 "fas_sac_per_seed": fas["sac"],
                 "ratio": ratio,
+                "random_return": random_return,
+                "zero_return": zero_return,
+                "best_return": high,
+                "fas_srl_zero_floor": float(np.mean(fas_zero["srl"])),
+                "fas_sac_zero_floor": float(np.mean(fas_zero["sac"])),
+                "ratio_zero_floor": ratio_zero,
                 "train_seconds": {k: round(v, 1) for k, v in seconds.items()},
             }
         )
