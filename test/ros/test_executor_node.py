@@ -193,3 +193,15 @@ def test_lifecycle_services_drive_the_node_like_ros2_lifecycle_set(graph) -> Non
         assert call(change, ChangeState.Request(transition=Transition(id=transition))).success
         assert call(get, GetState.Request()).current_state.label == label
     assert node.core is not None and node._active
+
+
+def test_shipped_policy_loads_on_the_requested_provider(graph) -> None:
+    from rclpy.lifecycle import TransitionCallbackReturn as R
+
+    from cadence.paths import models_dir
+
+    if not (models_dir() / "rover_srl.onnx").exists():
+        pytest.skip("models/rover_srl.onnx is not shipped in this checkout")
+    node = _executor(graph, model="rover_srl", providers="cpu", fallback_to_backup=False)
+    assert node.trigger_configure() == R.SUCCESS
+    assert "rover_srl.onnx" in node.model_name and "CPUExecutionProvider" in node.model_name

@@ -41,7 +41,8 @@ def test_sim_profile_runs_lockstep_and_the_robot_profile_does_not() -> None:
     [
         ({"stale_timeout_s": 0}, r"executor_node\.stale_timeout_s: must be > 0"),
         ({"trigger": "sometimes"}, r"executor_node\.trigger: must be one of timer, observation"),
-        ({"intra_op_threads": 1.5}, r"executor_node\.intra_op_threads: must be an integer"),
+        ({"providers": "cuda,gpu"}, r"executor_node\.providers: unknown execution provider 'gpu'"),
+        ({"require_scan": 1}, r"executor_node\.require_scan: must be true or false"),
         ({"stale_timeout_s": float("nan")}, r"executor_node\.stale_timeout_s: must be a finite number"),
         ({"autostart": "yes"}, r"executor_node\.autostart: must be true or false"),
         ({"modle": "x"}, r"executor_node\.modle: unknown parameter; valid: model, "),

@@ -87,7 +87,8 @@ class ExecutorConfig:
             control step per complete observation: odom and scan with the same stamp; lockstep sim).
         require_scan: Hold until a laser scan has arrived (the policy observes ranges).
         stale_timeout_s: Hold (zero command) when odom or scan is older than this.
-        intra_op_threads: ONNX Runtime intra-op threads (1 is fastest for batch-1 MLPs here).
+        providers: Comma-separated ONNX Runtime execution providers in order of preference
+            (``tensorrt,cuda,cpu`` or full names); "" = TensorRT, CUDA, CPU, whichever is available.
         publish_sequence: Publish each decision on ``executor/sequence``.
     """
 
@@ -97,7 +98,7 @@ class ExecutorConfig:
     trigger: str = "timer"
     require_scan: bool = True
     stale_timeout_s: float = 0.5
-    intra_op_threads: int = 1
+    providers: str = ""
     publish_sequence: bool = True
 
     def __post_init__(self) -> None:
@@ -108,7 +109,18 @@ class ExecutorConfig:
             f"must be one of {', '.join(EXECUTOR_TRIGGERS)}, got {self.trigger!r}",
         )
         _check(self.stale_timeout_s > 0, "stale_timeout_s", f"must be > 0, got {self.stale_timeout_s}")
-        _check(self.intra_op_threads >= 1, "intra_op_threads", f"must be >= 1, got {self.intra_op_threads}")
+        for name in self.provider_list:
+            ok = name.endswith("ExecutionProvider") or name.lower() in ("tensorrt", "trt", "cuda", "cpu")
+            _check(
+                ok,
+                "providers",
+                f"unknown execution provider {name!r}; valid: tensorrt, cuda, cpu or *ExecutionProvider",
+            )
+
+    @property
+    def provider_list(self) -> list[str]:
+        """:attr:`providers` as a list (empty: the runtime's default preference)."""
+        return [p.strip() for p in self.providers.split(",") if p.strip()]
 
 
 @dataclass(frozen=True)

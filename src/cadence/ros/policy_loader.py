@@ -48,9 +48,9 @@ def load_executor_policy(config: ExecutorConfig, logger: Any) -> tuple[Any, str]
             policy, what = load_policy("backup"), f"backup controller (fallback: {path.name} missing)"
         else:
             try:
-                policy = load_policy(path)
+                policy = load_policy(path, providers=config.provider_list or None)
             except PolicyError as err:
-                raise ParamError(f"model: {path} rejected: {err}") from err
+                raise ParamError(f"model: cannot load {path}: {err}") from err
             what = f"{path.name} on {getattr(policy, 'provider', 'cpu')}"
     try:
         core = ExecutorCore(policy, stale_timeout=config.stale_timeout_s)
