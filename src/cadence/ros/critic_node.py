@@ -19,7 +19,7 @@ from std_msgs.msg import Bool, Float32, String
 from cadence.ros import diagnostics, qos
 from cadence.ros.config import CriticConfig
 from cadence.ros.convert import odom_to_sample
-from cadence.ros.errors import ConversionError
+from cadence.ros.errors import ConversionError, ParamError
 from cadence.ros.params import declare_config, read_config
 from cadence.ros.pubsub import safe_publish
 
@@ -37,7 +37,12 @@ class CriticNode(Node):
         self.config: CriticConfig = read_config(self, CriticConfig)
         cfg = self.config
         self.scene = load_scene(cfg.scene)
-        self.critic = make_critic(cfg.critic)
+        from cadence.critic.errors import CriticError
+
+        try:
+            self.critic = make_critic(cfg.critic)
+        except (CriticError, ValueError) as err:
+            raise ParamError(f"critic_node.critic: {err}") from err
         window = max(2, round(cfg.stagnation_window_s / cfg.period_s))
         self.detector = StagnationDetector(StagnationConfig(window=window, cooldown=window))
         self._progress_pub = self.create_publisher(Float32, "critic/progress", qos.COMMAND)
