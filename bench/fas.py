@@ -87,12 +87,17 @@ def main() -> None:
         curves["sac"].append(curve(sb3_policy_fn(model)))
         print(f"seed {seed}: srl {curves['srl'][-1]}  sac {curves['sac'][-1]}", flush=True)
 
-    high = max(max(c.values()) for runs in curves.values() for c in runs)
+    # the best mean return observed; never below a floor (when every learner is worse than the floors,
+    # every normalised score is 0 instead of the normalisation being undefined)
+    best = max(max(c.values()) for runs in curves.values() for c in runs)
+    high = max(best, random_return + 1e-6, zero_return + 1e-6)
     fas = {
         algo: [frequency_averaged_score(c, random_return, high) for c in runs]
         for algo, runs in curves.items()
     }
-    print(f"\nnormalisation: random policy {random_return:.2f} -> 0, best observed {high:.2f} -> 1")
+    print(
+        f"\nnormalisation: random policy {random_return:.2f} -> 0, {high:.2f} -> 1 (best observed {best:.2f})"
+    )
     print(
         f"{'algo':5s} " + " ".join(f"J={j:<6d}" for j in DEFAULT_INTERVALS) + "  FAS (mean +- std over seeds)"
     )
