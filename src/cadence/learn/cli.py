@@ -1,14 +1,12 @@
 """``cadence train`` and ``cadence export`` (DEVELOPERS.md, "CLI": standard library only up here).
 
-``cadence retrain`` belongs to the data engineer's offline pipeline: when a module
-``cadence.learn.retrain`` with ``register(subparsers)`` exists, its parser is added here.
+``cadence retrain`` belongs to the data engineer's offline pipeline and is registered by
+``cadence.learn.retrain_cli`` (listed in ``cadence.cli.COMMAND_MODULES``), not here.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ def _positive(text: str) -> int:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``train`` and ``export`` (and ``retrain`` when its module exists)."""
+    """Add ``train`` and ``export``."""
     train = subparsers.add_parser(
         "train",
         help="train an SRL policy or an SB3 baseline and export it to ONNX",
@@ -79,9 +77,6 @@ def register(subparsers: Any) -> None:
         help="record a JSON report (e.g. `cadence validate --json` output) under NAME in the manifest",
     )
     export.set_defaults(handler=_export)
-
-    if importlib.util.find_spec("cadence.learn.retrain") is not None:
-        importlib.import_module("cadence.learn.retrain").register(subparsers)
 
 
 def _train(args: argparse.Namespace) -> int:
