@@ -101,3 +101,14 @@ def test_launch_files_are_thin_and_read_the_shipped_profile(name: str) -> None:
         assert set(args) <= fields, f"{executable}: launch arguments {set(args) - fields} are not parameters"
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert {"launch", "launch_ros.actions"} <= imported
+
+
+@pytest.mark.parametrize("scene_name", ["apartment", "warehouse", "open"])
+def test_demo_default_task_is_understood_in_every_shipped_scene(scene_name: str) -> None:
+    from cadence.planner.planner import Planner
+    from cadence.planner.scene import load_scene
+    from cadence.ros.demo import default_task
+
+    scene = load_scene(scene_name)
+    plan = Planner(scene, "rules").plan(default_task(scene))
+    assert len(plan.subgoals) >= 1

@@ -23,7 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     demo.add_argument(
-        "--task", default=DEFAULT_TASK, help=f"task in plain English (default: {DEFAULT_TASK!r})"
+        "--task",
+        default=None,
+        help=f"task in plain English (default in apartment: {DEFAULT_TASK!r}; in other scenes: go to the "
+        "scene's first region, then its last)",
     )
     demo.add_argument(
         "--scene", default="apartment", help="shipped scene name or scene YAML (default: apartment)"

@@ -27,6 +27,16 @@ WALL_LIMIT_S = 900.0
 SETTLE_S = 5.0  # sim seconds the demo runs on after the critic's done, until the executor holds
 
 
+def default_task(scene: Any) -> str:
+    """The demo's task when none is given: the headline task in the apartment, else a two-stop tour."""
+    from cadence.ros.cli import DEFAULT_TASK
+
+    if scene.name == "apartment":
+        return DEFAULT_TASK
+    first, last = scene.regions[0].name, scene.regions[-1].name
+    return f"Go to {first.replace('_', ' ')}, then {last.replace('_', ' ')}"
+
+
 def demo_parameters(
     config: str | None, scene: str, task: str, seed: int, model: str | None
 ) -> dict[str, dict[str, Any]]:
@@ -52,7 +62,7 @@ def demo_parameters(
 
 
 def run_demo(
-    task: str,
+    task: str | None,
     scene: str = "apartment",
     out: str | Path = "out/demo",
     seed: int = 0,
@@ -78,6 +88,7 @@ def run_demo(
 
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     scene_obj = load_scene(scene)  # fail early with the list of scenes
+    task = task or default_task(scene_obj)
     params = demo_parameters(config, scene, task, seed, model)
     out = Path(out)
     domain = int(os.environ.get("ROS_DOMAIN_ID") or random.SystemRandom().randint(101, 199))
