@@ -83,7 +83,8 @@ def train_srl(
     stats: UpdateStats | None = None
     obs, _ = seq_env.reset(seed=config.seed)
     episode_return, episode_returns = 0.0, [0.0]
-    step = critic_debt = model_updates = 0
+    step = critic_debt = 0
+    warmed_up = False
     next_eval = config.eval_every if config.eval_every else config.total_steps + 1
     next_actor = config.learning_starts
     while step < config.total_steps:
@@ -109,7 +110,8 @@ def train_srl(
 
         # 2. learn: model + critic at the primitive rate, actor at the decision rate
         if step >= config.learning_starts and len(buffer) >= config.batch_size:
-            if model_updates == 0:
+            if not warmed_up:  # once: model statistics, model warm-up, cloning of the guide
+                warmed_up = True
                 sample = buffer.sample(min(len(buffer), 10_000), rng)
                 agent.model.update_stats(sample.obs, sample.next_obs)
                 for _ in range(config.model_warmup_updates):
@@ -122,7 +124,6 @@ def train_srl(
                 batch = buffer.sample(config.batch_size, rng)
                 model_loss = agent.update_model(batch)
                 critic_loss = agent.update_critic(batch)
-                model_updates += 1
                 critic_debt -= 1.0
             while step >= next_actor:
                 progress = (step - config.learning_starts) / max(config.bc_decay_steps, 1)
