@@ -56,7 +56,7 @@ def worker(mode: str, bag: str, out: str) -> None:
             "cadence.planner.plan",
             "cadence.planner.scene",
             "cadence.policy.observation",
-            "cadence.ros.mission",
+            "cadence.policy.mission",
             "cadence.stl.robustness",
             "pyarrow.parquet",
             "tqdm",

@@ -9,10 +9,10 @@ import pytest
 
 from cadence.planner.planner import Planner
 from cadence.planner.scene import load_scene
+from cadence.policy.executor import HOLD_DONE, HOLD_NO_PLAN, ExecutorCore
+from cadence.policy.mission import INSIDE_MARGIN, PlanFollower
 from cadence.policy.observation import RobotState, Scan
 from cadence.policy.runtime import load_policy
-from cadence.ros.control import HOLD_DONE, HOLD_NO_PLAN, ExecutorCore
-from cadence.ros.mission import INSIDE_MARGIN, PlanFollower
 
 SCAN = Scan(np.full(36, 5.0), 0.0, 2 * math.pi / 36, 5.0)
 

@@ -2,7 +2,7 @@
 
 Tick ``n`` is ``t0 + n * control_dt`` where ``t0`` is the receive time of the episode's ``plan``.
 Every topic is sampled at the ticks by zero-order hold on its stamps (the latest sample at or before
-the tick). The executor's own plan logic, :class:`cadence.ros.mission.PlanFollower` (ROS-free: which
+the tick). The executor's own plan logic, :class:`cadence.policy.mission.PlanFollower` (ROS-free: which
 subgoal is current, its route, waypoint switching, time remaining), is fed every odometry sample in
 stamp order, as the executor node feeds it, and at each decision (``executor/sequence`` message,
 snapped to the nearest tick) the observation comes from THE builder
@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cadence.data.messages import OdomSample, ScanSample, SequenceSample
+from cadence.policy.mission import PlanFollower
 from cadence.policy.observation import ObservationBuilder, ObservationError, RobotState, Scan, WaypointTracker
-from cadence.ros.mission import PlanFollower
 
 if TYPE_CHECKING:
     from cadence.planner.plan import Plan

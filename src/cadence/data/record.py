@@ -1,7 +1,7 @@
 """``cadence record``: run sim episodes and record them to rosbag2 as a robot would (issue 8).
 
 The loop plays the executor: it feeds the odometry it publishes to the executor's plan logic
-(:class:`cadence.ros.mission.PlanFollower`) and at each decision builds the observation with THE
+(:class:`cadence.policy.mission.PlanFollower`) and at each decision builds the observation with THE
 builder from that odometry and scan, asks the policy for K actions, publishes them on
 ``executor/sequence``, and plays them out at the control rate (``cmd_vel`` = the clamped command the
 env applies). The STL-stage critic publishes ``critic/progress`` at every decision. Topics, types and
@@ -125,7 +125,7 @@ def _episode(
     from cadence.critic.stl_critic import StlCritic
     from cadence.critic.task import task_from_plan
     from cadence.critic.types import Snapshot
-    from cadence.ros.mission import PlanFollower
+    from cadence.policy.mission import PlanFollower
     from cadence.sim import robot
 
     f, dt = MessageFactory(bag.typestore), robot.CONTROL_DT

@@ -11,7 +11,7 @@
 
 Subscribes ``odom``, ``scan``, ``joint_states``, ``plan`` (latched), ``replan`` (critic events count
 towards the backup switch); publishes ``cmd_vel`` and ``executor/sequence``. The maths is in
-:class:`cadence.ros.control.ExecutorCore`; this file converts and publishes.
+:class:`cadence.policy.executor.ExecutorCore`; this file converts and publishes.
 """
 
 from __future__ import annotations

@@ -159,7 +159,7 @@ class PlannerNode(Node):
         self._publish(plan)
 
     def _publish(self, plan: Any) -> None:
-        from cadence.ros.mission import PlanFollower
+        from cadence.policy.mission import PlanFollower
 
         with self._lock:
             self.plan = plan

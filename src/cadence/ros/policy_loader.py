@@ -29,8 +29,8 @@ def load_executor_policy(config: ExecutorConfig, logger: Any) -> tuple[Any, str]
             runtime's checks (sha256, I/O, golden pair, ...), naming ``model``.
     """
     from cadence.policy.errors import PolicyError
+    from cadence.policy.executor import ExecutorCore
     from cadence.policy.runtime import load_policy
-    from cadence.ros.control import ExecutorCore
 
     if config.model == "backup":
         policy, what = load_policy("backup"), "backup controller (model: backup)"

@@ -31,7 +31,7 @@ from cadence.ros.config import SimConfig
 from cadence.ros.convert import OdomSample, sample_to_odom, twist_to_command
 from cadence.ros.params import declare_config, read_config
 from cadence.ros.pubsub import s_to_stamp, safe_publish
-from cadence.ros.sim_driver import SimDriver
+from cadence.sim.driver import SimDriver
 
 CMD_TIMEOUT_S = 0.5  # wallclock/rtf: a base controller zeroes a command this old (ros2_control style)
 

@@ -2,7 +2,7 @@
 
 :class:`ExecutorCore` is what ``executor_node`` calls at every control tick; it only composes the
 policy runtime (:mod:`cadence.policy`: observation builder, ``Player``, ``SafetyFilter``,
-``BackupSwitch``) with :class:`~cadence.ros.mission.PlanFollower`. Everything takes the current time
+``BackupSwitch``) with :class:`~cadence.policy.mission.PlanFollower`. Everything takes the current time
 as an argument, so the node (ROS time, sim time) and tests drive the same code.
 """
 
@@ -16,10 +16,10 @@ import numpy as np
 from cadence.planner.plan import Plan
 from cadence.planner.scene import Scene
 from cadence.policy.backup import BackupPolicy, BackupSwitch
+from cadence.policy.mission import PlanFollower
 from cadence.policy.observation import ObservationBuilder, ObservationError, RobotState, Scan
 from cadence.policy.playback import ActionSequence, PlaybackConfig, Player
 from cadence.policy.safety import HOLD_NAN_OUTPUT, Command, SafetyConfig, SafetyFilter
-from cadence.ros.mission import PlanFollower
 
 HOLD_NO_PLAN = "no plan"
 HOLD_DONE = "plan complete"
