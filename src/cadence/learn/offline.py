@@ -256,11 +256,12 @@ def actor_from_onnx(path: str | Path, low: Any, high: Any, k: int) -> SequenceAc
         BaseModelError: the file is not readable ONNX or its weights are not a SequenceActor's.
     """
     import onnx
+    from google.protobuf.message import DecodeError
     from onnx import numpy_helper
 
     try:
         proto = onnx.load_model(str(path), load_external_data=False)
-    except (OSError, onnx.onnx_cpp2py_export.checker.ValidationError, ValueError) as err:
+    except (OSError, DecodeError, ValueError) as err:
         raise BaseModelError(f"cannot read base model {path}: {err}") from err
     weights = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
     first = weights.get("trunk.0.weight")

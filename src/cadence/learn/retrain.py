@@ -295,6 +295,12 @@ def _load_base(path: Path) -> _Base:
         actor = actor_from_onnx(onnx_path, act.low, act.high, act.k)
     except BaseModelError as err:
         raise RetrainInputError(f"--base {path}: {err}") from err
+    low = (actor.action_bias - actor.action_scale).tolist()
+    high = (actor.action_bias + actor.action_scale).tolist()
+    if not np.allclose(low, act.low, atol=1e-6) or not np.allclose(high, act.high, atol=1e-6):
+        raise RetrainInputError(
+            f"--base {path}: the graph scales actions to {low}/{high}, its manifest says {act.low}/{act.high}"
+        )
     x = np.asarray(man.golden.inputs["obs"], np.float32)
     want = np.asarray(man.golden.outputs["actions"], np.float32)
     with torch.inference_mode():
