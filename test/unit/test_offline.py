@@ -41,7 +41,7 @@ def _mean_action(actor: torch.nn.Module, data: Transitions) -> float:
 
 def test_pure_cloning_matches_the_data_and_the_q_term_prefers_rewarded_sequences() -> None:
     data = _bandit()
-    common = dict(steps=400, batch_size=128, hidden=32, gamma=0.0, actor_lr=3e-3, critic_lr=3e-3)
+    common = dict(steps=250, batch_size=64, hidden=32, gamma=0.0, actor_lr=3e-3, critic_lr=3e-3)
     bc = train_td3bc(data, OfflineConfig(alpha=0.0, **common), new_actor(OBS, LOW, HIGH, K, 32))
     rl = train_td3bc(data, OfflineConfig(alpha=2.5, **common), new_actor(OBS, LOW, HIGH, K, 32))
     # Cloning a 50/50 mix of +0.5 and -0.5 lands in the middle; the critic pulls towards +0.5.
