@@ -1,13 +1,14 @@
 """``cadence retrain``: bags -> dataset -> TD3+BC -> ONNX with lineage -> gate -> promotion (issue 8).
 
 :func:`retrain` runs the whole pipeline; :mod:`cadence.learn.retrain_cli` is its command line.
-Every input is checked before any work (bags exist, ``--out`` is a new ``.onnx`` that is not the
-current model, the base model loads and matches the dataset's observation layout, K and action
-bounds, the registry's current model still has its registered sha256): bad input raises
-:class:`RetrainInputError` and nothing is written. The dataset lives in a temporary folder; the
-candidate is exported and validated there, and only then copied to ``--out`` (model first, then
-its manifest, each atomically) with the gate report in its ``metrics``. The registry changes only
-on promotion (:mod:`cadence.learn.promote`).
+Inputs are checked before any work (bags exist, ``--out`` is a ``.onnx`` path that is not the
+current model nor the base, the base model loads and matches this robot's observation layout,
+action bounds and control period, the registry's current model still has its registered sha256,
+and the bags convert to at least one episode): bad input raises :class:`RetrainInputError` and
+nothing is written. The dataset lives in a temporary folder (or ``--dataset``); the candidate is
+exported and validated in a temporary folder too, and only then copied to ``--out`` (model first,
+then its manifest, each atomically) with the gate report in its ``metrics`` — whether or not it
+is promoted. The registry changes only on promotion (:mod:`cadence.learn.promote`).
 
 Module-level imports are standard library only: ``cadence.learn.cli`` imports this module while
 the CLI parser is built.
@@ -46,6 +47,7 @@ class RetrainOptions:
     tolerance: float | None = None
     overrides: tuple[tuple[str, str], ...] = ()
     gate_out: Path | None = None
+    dataset: Path | None = None
     progress: bool = False
     command: str = ""
 
@@ -163,7 +165,7 @@ def retrain(opts: RetrainOptions) -> RetrainReport:
     base = _load_base(opts.base) if opts.base is not None else None
     tmp = Path(tempfile.mkdtemp(prefix="cadence-retrain-"))
     try:
-        dataset, conversion = _convert(opts, tmp / "dataset")
+        dataset, conversion = _convert(opts, opts.dataset or tmp / "dataset")
         report = RetrainReport(str(opts.out), str(reg_path), conversion)
         actor = _initial_actor(dataset, base, config)
         result = _train(dataset, actor, config, opts.progress)
@@ -219,6 +221,8 @@ def _check_paths(opts: RetrainOptions) -> None:
         opts.out.with_suffix(".json").resolve(),
     ):
         raise RetrainInputError("--out must differ from --base")
+    if opts.dataset is not None and opts.dataset.exists():
+        raise RetrainInputError(f"--dataset {opts.dataset} exists; give a new folder")
     if opts.steps <= 0:
         raise RetrainInputError(f"--steps must be positive, got {opts.steps}")
     if opts.episodes is not None and opts.episodes <= 0:

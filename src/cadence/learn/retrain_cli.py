@@ -60,6 +60,12 @@ def register(subparsers: Any) -> None:
         help="override an OfflineConfig field, e.g. --set alpha=1.0 (repeatable)",
     )
     p.add_argument("--gate-out", type=Path, default=None, help="write the gate's picture here")
+    p.add_argument(
+        "--dataset",
+        type=Path,
+        default=None,
+        help="keep the converted dataset in this new folder (default: temporary)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(handler=_retrain)
@@ -89,6 +95,7 @@ def _retrain(args: argparse.Namespace) -> int:
         tolerance=args.tolerance,
         overrides=tuple(overrides),
         gate_out=args.gate_out,
+        dataset=args.dataset,
         progress=not args.no_progress and sys.stderr.isatty(),
         command=_command_line(),
     )
