@@ -327,6 +327,8 @@ def _convert(opts: RetrainOptions, where: Path) -> tuple[Any, dict[str, Any]]:
     except DataError as err:
         raise RetrainInputError(f"cannot convert the bags: {err}") from err
     text = rep.format()
+    if opts.dataset is None:  # the folder is removed at the end: do not point at it
+        text = text.replace(f"-> {where}", "-> a temporary dataset (keep it with --dataset DIR)")
     if rep.out is None:
         raise RetrainInputError("no usable episode in the bags; nothing to train on:\n" + text)
     return Dataset(rep.out), {**rep.to_json(), "text": text}
