@@ -48,8 +48,10 @@ def test_retrain_from_the_shipped_model_is_promoted_over_a_weak_one(bag: Path, t
     promote(reg, make_entry(weak, reg, {}, {"note": "weak"}))
     base = models_dir() / "rover_srl.onnx"
     out = tmp_path / "models" / "retrained.onnx"
+    broken = tmp_path / "broken_bag"  # no metadata.yaml: reported, skipped, the good bag is used
+    broken.mkdir()
     opts = RetrainOptions(
-        bags=(bag,),
+        bags=(bag, broken),
         out=out,
         base=base,
         steps=40,
@@ -60,6 +62,7 @@ def test_retrain_from_the_shipped_model_is_promoted_over_a_weak_one(bag: Path, t
     report = retrain(opts)
 
     assert report.conversion["episodes"] == 2 and report.conversion["transitions"] > 10
+    assert "broken_bag: FAILED" in report.conversion["text"]
     assert report.training["steps"] == 40 and report.training["algorithm"] == "td3+bc"
     assert report.candidate["passed"], report.candidate["failures"]
     assert report.current is not None and not report.current["passed"]
@@ -74,6 +77,7 @@ def test_retrain_from_the_shipped_model_is_promoted_over_a_weak_one(bag: Path, t
     policy = load_policy(out)
     lineage = policy.manifest.lineage
     assert [b["path"] for b in lineage["bags"]] == [str(bag)]
+    assert [b["path"] for b in lineage["bags_failed"]] == [str(broken)]
     assert re.fullmatch(r"[0-9a-f]{64}", lineage["bags"][0]["sha256"]) and lineage["bags"][0]["bytes"] > 0
     assert lineage["base"]["sha256"] == sha256_file(base) and lineage["base"]["name"] == "rover_srl"
     assert lineage["git_commit"] == "unknown" or re.fullmatch(r"[0-9a-f]{40}", lineage["git_commit"])
