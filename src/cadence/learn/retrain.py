@@ -99,15 +99,6 @@ def _gate_line(rep: dict[str, Any]) -> str:
     return ("passed" if rep["passed"] else "FAILED") + ", " + ", ".join(parts)
 
 
-def register(subparsers: Any) -> None:
-    """No-op: ``cadence.cli`` registers ``retrain`` from :mod:`cadence.learn.retrain_cli`.
-
-    ``cadence.learn.cli`` calls ``cadence.learn.retrain.register`` when this module exists; adding
-    the parser twice would make argparse refuse the duplicate name.
-    """
-    del subparsers
-
-
 def git_commit(where: Path) -> str:
     """``git rev-parse HEAD`` of the checkout holding ``where``, or ``"unknown"``."""
     try:
