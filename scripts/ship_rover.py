@@ -3,11 +3,12 @@
     .venv/bin/python scripts/ship_rover.py runs/rover_srl-s0 [--out models/rover_srl.onnx]
 
 Every ``checkpoints/*.pt`` of the run is exported and run on the default (smoke) suite; those that
-pass run the ``full`` suite (all three scenes); among those that pass it too, the one with the
-highest full success rate, then the lowest collision rate, then the shortest mean time to goal is
-validated on ``dock`` and exported to ``--out`` with the three reports in the manifest's
-``metrics``. Exit 1 when no checkpoint passes smoke and full. (RL checkpoints oscillate; the periodic evaluation inside training uses
-few episodes, so the gate itself makes the choice.)
+pass run the ``full`` suite (all three scenes) and, when they pass it too, ``dock``. Among the
+checkpoints that pass all three, the one with the fewest failed episodes (collision rate plus
+failure rate, summed over full and dock), then the shortest mean time to goal on full, is exported
+to ``--out`` with the three reports in the manifest's ``metrics``. Exit 1 when no checkpoint passes
+all three suites. (RL checkpoints oscillate; the periodic evaluation inside training uses few
+episodes, so the gate itself makes the choice.)
 """
 
 from __future__ import annotations
@@ -59,14 +60,19 @@ def main() -> int:
         full = validate(onnx, "full", cand)
         f = full.get("metrics", {})
         print(f"  full: passed={full['passed']} {json.dumps({k: f.get(k) for k in KEYS})}")
-        if full["passed"]:
-            ranked.append((-f["success_rate"], f["collision_rate"], f["mean_time_to_goal"], ckpt, cand))
+        if not full["passed"]:
+            continue
+        dock = validate(onnx, "dock", cand)
+        d = dock.get("metrics", {})
+        print(f"  dock: passed={dock['passed']} {json.dumps({k: d.get(k) for k in KEYS})}")
+        if dock["passed"]:
+            bad = sum(r["collision_rate"] + 1.0 - r["success_rate"] for r in (f, d))
+            ranked.append((bad, f["mean_time_to_goal"], ckpt, cand))
     if not ranked:
-        print("no checkpoint passes the smoke and full suites", file=sys.stderr)
+        print("no checkpoint passes the smoke, full and dock suites", file=sys.stderr)
         return 1
     *_, best, cand = min(ranked)
-    dock = validate(cand / "policy.onnx", "dock", cand)
-    print(f"{best.name} on dock: passed={dock['passed']} {dock.get('failures')}")
+    print(f"best: {best.name}")
     reports = {f"validate_{s}": cand / f"validate_{s}.json" for s in ("smoke", "full", "dock")}
     argv = ["export", str(best), "--out", str(args.out)]
     for name, path in reports.items():

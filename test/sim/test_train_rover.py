@@ -65,3 +65,32 @@ def test_srl_trains_on_the_rover_and_exports_the_rover_manifest(tmp_path) -> Non
     assert policy.manifest.action.k == 8 and tuple(policy.manifest.action.high) == (1.0, 2.0)
     out = policy.act(np.zeros((2, DEFAULT_LAYOUT.obs_dim), np.float32))
     assert out.shape == (2, 8, 2)
+
+
+def test_clearance_shaping_is_zero_in_the_open_and_negative_at_a_wall() -> None:
+    from cadence.learn.envs import ClearanceShaping
+
+    env = make_env("rover-apartment", clearance={"margin": 0.12, "weight": 1.0}, terminate_on_collision=True)
+    assert isinstance(env, ClearanceShaping)
+    env.reset(seed=3)
+    terms = []
+    for _ in range(400):  # full speed, turning: sooner or later a wall
+        _, reward, terminated, truncated, info = env.step(np.array([1.0, 0.3], np.float32))
+        assert reward == pytest.approx(sum(info["terms"].values()))
+        terms.append(info["terms"]["clearance"])
+        if terminated or truncated:
+            break
+    assert info["collision"], "the rover never reached a wall"
+    assert terms[0] == 0.0  # starts keep 0.35 m from obstacles: more than the margin
+    assert -0.12 <= terms[-1] < 0.0
+
+
+def test_rover_mix_safe_shapes_every_member_and_bad_shaping_is_refused() -> None:
+    from cadence.learn.envs import ClearanceShaping
+    from cadence.learn.errors import EnvironmentSpecError
+
+    env = make_env("rover-mix-safe")
+    assert all(isinstance(member, ClearanceShaping) for member in env.unwrapped.envs)
+    assert env.unwrapped.envs[0].unwrapped.config.reward.collision == -5.0
+    with pytest.raises(EnvironmentSpecError, match="margin"):
+        make_env("rover-open", clearance={"margin": -1.0, "weight": 1.0})

@@ -160,3 +160,52 @@ def test_behaviour_cloning_step_moves_actor_towards_the_guide() -> None:
     for _ in range(200):
         last = agent.bc_step((obs, target))
     assert last < 0.1 * first
+
+
+def _saved_agent(tmp_path, hidden: int = 8):  # type: ignore[no-untyped-def]
+    from cadence.learn.checkpoint import save_checkpoint
+
+    agent = SRLAgent(1, np.array([-1.0]), np.array([1.0]), SRLConfig(k=2, hidden=hidden, seed=5))
+    agent.model.obs_mean.fill_(0.25)  # a normalisation no fresh run would compute
+    return agent, save_checkpoint(tmp_path / "init.pt", agent, "point-reach", 0)
+
+
+def test_init_checkpoint_starts_the_run_from_its_weights(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    source, path = _saved_agent(tmp_path)
+    x = torch.linspace(-1, 1, 5).unsqueeze(1)
+    # no learning (learning_starts = total_steps): the run's actor is the checkpoint's
+    idle = SRLConfig(k=2, hidden=8, total_steps=8, learning_starts=8, eval_every=0, init_checkpoint=str(path))
+    assert torch.equal(train_srl(PointReach(), idle).agent.actor(x), source.actor(x))
+    assert not torch.equal(
+        train_srl(PointReach(), idle.replace(init_checkpoint="")).agent.actor(x), source.actor(x)
+    )
+    # with learning: the loaded model keeps its normalisation (no warm-up re-estimate)
+    tuned = idle.replace(total_steps=40, batch_size=8, learning_starts=8)
+    agent = train_srl(PointReach(), tuned).agent
+    assert torch.all(agent.model.obs_mean == 0.25)
+    assert not torch.equal(agent.actor(x), source.actor(x))
+
+
+def test_init_checkpoint_that_does_not_fit_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cadence.learn.errors import CheckpointError
+
+    _, path = _saved_agent(tmp_path, hidden=8)
+    cfg = SRLConfig(k=2, hidden=16, total_steps=8, eval_every=0, init_checkpoint=str(path))
+    with pytest.raises(CheckpointError, match="does not fit"):
+        train_srl(PointReach(), cfg)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        train_srl(PointReach(), cfg.replace(init_checkpoint=str(tmp_path / "missing.pt")))
+
+
+def test_critic_warmup_keeps_the_actor_while_the_critic_learns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    source, path = _saved_agent(tmp_path)
+    x = torch.linspace(-1, 1, 5).unsqueeze(1)
+    cfg = SRLConfig(
+        k=2, hidden=8, total_steps=40, batch_size=8, learning_starts=8, critic_warmup=40, eval_every=0
+    )
+    agent = train_srl(PointReach(), cfg.replace(init_checkpoint=str(path))).agent
+    assert torch.equal(agent.actor(x), source.actor(x))
+    critic = dict(agent.critic.named_parameters())
+    assert any(not torch.equal(p, critic[n]) for n, p in source.critic.named_parameters())
+    with pytest.raises(ConfigError, match="critic_warmup"):
+        cfg.replace(critic_warmup=-1)

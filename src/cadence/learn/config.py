@@ -43,6 +43,12 @@ class SRLConfig:
         bc_decay_steps: Primitive steps after ``learning_starts`` over which that weight falls ...
         bc_final: ... to this weight, kept for the rest of training (0: pure SRL at the end).
         seed: Seed of torch, numpy and the environment.
+        critic_warmup: Primitive steps after ``learning_starts`` during which only the model and
+            critics learn (the actor stays as it is): with ``init_checkpoint`` and a changed
+            reward, the critics first learn the new reward from the loaded actor's own data.
+        init_checkpoint: Path of an SRL checkpoint (:mod:`cadence.learn.checkpoint`) whose actor,
+            critics, model and temperature start the run (fine-tuning); ``""`` = fresh weights.
+            The model's normalisation is then kept and the warm-up (model and guide cloning) skipped.
     """
 
     k: int = 8
@@ -71,6 +77,8 @@ class SRLConfig:
     bc_decay_steps: int = 20_000
     bc_final: float = 0.0
     seed: int = 0
+    critic_warmup: int = 0
+    init_checkpoint: str = ""
 
     def __post_init__(self) -> None:
         positive = ("k", "total_steps", "buffer_size", "batch_size", "hidden")
@@ -84,6 +92,7 @@ class SRLConfig:
             "eval_episodes",
             "model_warmup_updates",
             "actor_every",
+            "critic_warmup",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"SRLConfig.{name} must be >= 0, got {getattr(self, name)!r}")

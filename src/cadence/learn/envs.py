@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 
 from cadence.learn.errors import EnvironmentSpecError
 from cadence.learn.wrappers import check_box_env
@@ -19,11 +20,56 @@ _SCENES = ("rover-apartment", "rover-warehouse", "rover-open")
 # Training mixtures: each reset picks one of the member envs (the shipped policy must work in all),
 # with env options applied to every member. "-strict" ends an episode at the first contact, so
 # a policy cannot learn to push along walls (the validation gate counts every contact), and a
-# contact costs 4x the default.
+# contact costs 4x the default. "-safe" (fine-tuning for a collision-free policy) makes a contact
+# cost 10x the default and adds the ``clearance`` term of :class:`ClearanceShaping`; the key
+# ``clearance`` holds that wrapper's arguments, every other key is a ``NavEnvConfig`` option.
+_STRICT = {"terminate_on_collision": True, "reward": {"collision": -2.0}}
 MIX_ENVS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "rover-mix": (_SCENES, {}),
-    "rover-mix-strict": (_SCENES, {"terminate_on_collision": True, "reward": {"collision": -2.0}}),
+    "rover-mix-strict": (_SCENES, _STRICT),
+    "rover-mix-safe": (
+        _SCENES,
+        {**_STRICT, "reward": {"collision": -5.0}, "clearance": {"margin": 0.12, "weight": 1.0}},
+    ),
 }
+
+
+class ClearanceShaping(gym.Wrapper):
+    """Add a named reward term ``clearance = -weight * max(0, margin - clearance)`` per step.
+
+    ``clearance`` is what the validation gate's STL signal of the same name measures: the distance
+    from the rover's centre to the nearest obstacle minus its half width
+    (:data:`cadence.sim.gate.HALF_WIDTH`). The term is 0 with ``margin`` metres to spare and grows
+    linearly as the rover closes in on a wall or door frame, so the policy learns to keep away from
+    contacts rather than only being punished at them. ``info["terms"]["clearance"]`` reports it.
+
+    Args:
+        env: A rover env (``cadence.sim.make``), possibly wrapped.
+        margin: Clearance (m) below which the term is negative.
+        weight: Reward per metre of clearance short of ``margin``, per control step.
+
+    Raises:
+        EnvironmentSpecError: for a non-rover env or a negative margin or weight.
+    """
+
+    def __init__(self, env: gym.Env, margin: float, weight: float) -> None:
+        super().__init__(env)
+        if margin < 0 or weight < 0:
+            raise EnvironmentSpecError(f"clearance margin and weight must be >= 0, got {margin}, {weight}")
+        if not hasattr(env.unwrapped, "scene"):
+            raise EnvironmentSpecError(f"clearance shaping needs a rover env, got {env.unwrapped!r}")
+        from cadence.sim.gate import HALF_WIDTH
+
+        self.margin, self.weight, self.half_width = float(margin), float(weight), HALF_WIDTH
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        base = self.env.unwrapped
+        clearance = float(base.scene.obstacle_distance(np.asarray(base.path[-1]))) - self.half_width
+        term = -self.weight * max(0.0, self.margin - clearance)
+        if "terms" in info:
+            info["terms"] = {**info["terms"], "clearance": term}
+        return obs, float(reward) + term, terminated, truncated, info
 
 
 class MixEnv(gym.Env):
@@ -88,6 +134,9 @@ def make_env(name: str, max_episode_steps: int | None = None, **kwargs: Any) -> 
     if name in MIX_ENVS:
         members, options = MIX_ENVS[name]
         env: gym.Env = MixEnv([make_env(member, **{**options, **kwargs}) for member in members])
+    elif name.startswith("rover") and "clearance" in kwargs:
+        shaping = kwargs.pop("clearance")
+        env = ClearanceShaping(make_env(name, **kwargs), **shaping)
     elif name.startswith("rover"):
         from cadence.sim import make
 

@@ -134,6 +134,8 @@ def run_training(opts: RunOptions) -> dict[str, Any]:
         },
         "command": command,
     }
+    if opts.algo == "srl" and srl_config_for(opts).init_checkpoint:
+        summary["parent"] = parent_lineage(srl_config_for(opts).init_checkpoint)
     export_policy(
         module,
         _layout_for(env),
@@ -151,6 +153,19 @@ def run_training(opts: RunOptions) -> dict[str, Any]:
     )
     (opts.out / "train.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def parent_lineage(checkpoint: str | Path) -> dict[str, Any]:
+    """Where a fine-tuning run started: the ``init_checkpoint``'s path, step, env and command.
+
+    Raises:
+        CheckpointError: if the checkpoint cannot be read.
+    """
+    from cadence.learn.checkpoint import load_checkpoint
+
+    header = load_checkpoint(checkpoint).header
+    keys = ("step", "env", "command")
+    return {"checkpoint": str(checkpoint), **{k: header.get(k) for k in keys}}
 
 
 def _command() -> str:

@@ -16,8 +16,10 @@ import numpy as np
 import torch
 
 from cadence.learn.buffer import ReplayBuffer
+from cadence.learn.checkpoint import load_checkpoint
 from cadence.learn.config import SRLConfig
 from cadence.learn.demos import DemoStore, make_guide, noisy
+from cadence.learn.errors import CheckpointError
 from cadence.learn.evaluation import EvalResult, evaluate
 from cadence.learn.srl import SRLAgent, UpdateStats
 from cadence.learn.wrappers import SequenceWrapper, check_box_env
@@ -49,6 +51,20 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed % (2**32))
 
 
+def init_from_checkpoint(agent: SRLAgent, path: str) -> None:
+    """Load a checkpoint's weights (actor, critics, model, temperature) into ``agent``.
+
+    Raises:
+        CheckpointError: unreadable file, or networks whose shapes differ from ``agent``'s
+            (another env, ``k`` or ``hidden``).
+    """
+    loaded = load_checkpoint(path).agent
+    try:
+        agent.load_state_dicts(loaded.state_dicts())
+    except RuntimeError as err:
+        raise CheckpointError(f"init_checkpoint {path} does not fit this run's networks: {err}") from err
+
+
 def train_srl(
     env: gym.Env,
     config: SRLConfig,
@@ -73,6 +89,8 @@ def train_srl(
     space = check_box_env(env)
     obs_dim = int(env.observation_space.shape[0])
     agent = SRLAgent(obs_dim, space.low, space.high, config)
+    if config.init_checkpoint:
+        init_from_checkpoint(agent, config.init_checkpoint)
     buffer = ReplayBuffer(obs_dim, space.shape[0], config.buffer_size)
     seq_env = SequenceWrapper(env, config.k)
     seq_env.action_space.seed(config.seed)
@@ -86,7 +104,7 @@ def train_srl(
     step = critic_debt = 0
     warmed_up = False
     next_eval = config.eval_every if config.eval_every else config.total_steps + 1
-    next_actor = config.learning_starts
+    next_actor = config.learning_starts + config.critic_warmup
     while step < config.total_steps:
         # 1. act: one decision, k primitive actions
         if step < config.learning_starts and guide is not None:
@@ -113,8 +131,9 @@ def train_srl(
             if not warmed_up:  # once: model statistics, model warm-up, cloning of the guide
                 warmed_up = True
                 sample = buffer.sample(min(len(buffer), 10_000), rng)
-                agent.model.update_stats(sample.obs, sample.next_obs)
-                for _ in range(config.model_warmup_updates):
+                if not config.init_checkpoint:  # a loaded model keeps its normalisation
+                    agent.model.update_stats(sample.obs, sample.next_obs)
+                for _ in range(0 if config.init_checkpoint else config.model_warmup_updates):
                     agent.update_model(buffer.sample(config.batch_size, rng))
                     if demos.size:
                         agent.bc_step(demos.sample(config.batch_size, rng))
