@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-ALGOS = ("srl", "sac", "ppo")
+ALGOS = ("srl", "sac", "ppo", "critic")
 
 
 def _positive(text: str) -> int:
@@ -79,6 +79,21 @@ def register(subparsers: Any) -> None:
     export.set_defaults(handler=_export)
 
 
+def _train_critic(args: argparse.Namespace) -> int:
+    """``--algo critic``: retrain the learned progress critic (issue 6) on sim rollouts."""
+    from cadence.cli import CLIError
+    from cadence.critic.errors import CriticError
+    from cadence.critic.train import config_for_train_command, train_critic
+
+    out = args.out or Path("runs") / f"critic-{args.env}-s{args.seed}"
+    try:
+        path = train_critic(config_for_train_command(args.env, args.steps, args.seed, out, args.hidden))
+    except CriticError as err:
+        raise CLIError(str(err)) from err
+    print(f"critic on {args.env}: wrote {path} (+ manifest)")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     from cadence.cli import CLIError
     from cadence.learn.errors import LearnError
@@ -86,6 +101,8 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.eval_every < 0:
         raise CLIError(f"--eval-every must be >= 0, got {args.eval_every}")
+    if args.algo == "critic":
+        return _train_critic(args)
     overrides = []
     for item in args.overrides:
         key, sep, value = item.partition("=")
