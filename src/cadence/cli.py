@@ -35,6 +35,17 @@ class CLIError(Exception):
     """Bad user input: printed without a traceback, exit status 2."""
 
 
+def positive_int(text: str) -> int:
+    """argparse type for counts (steps, episodes): a whole number > 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cadence",

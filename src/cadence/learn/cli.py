@@ -11,17 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from cadence.cli import positive_int
+
 ALGOS = ("srl", "sac", "ppo", "critic")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def register(subparsers: Any) -> None:
@@ -36,17 +28,17 @@ def register(subparsers: Any) -> None:
     train.add_argument(
         "--env", default="rover-apartment", help="rover-<scene>, point-reach or a gymnasium id"
     )
-    train.add_argument("--steps", type=_positive, default=50_000, help="primitive env steps")
+    train.add_argument("--steps", type=positive_int, default=50_000, help="primitive env steps")
     train.add_argument("--eval-env", default=None, help="env for evaluations (default: --env)")
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--k", type=_positive, default=8, help="SRL sequence length")
-    train.add_argument("--repeat", type=_positive, default=8, help="SAC/PPO action repeat J")
-    train.add_argument("--hidden", type=_positive, default=128, help="hidden layer width")
+    train.add_argument("--k", type=positive_int, default=8, help="SRL sequence length")
+    train.add_argument("--repeat", type=positive_int, default=8, help="SAC/PPO action repeat J")
+    train.add_argument("--hidden", type=positive_int, default=128, help="hidden layer width")
     train.add_argument("--eval-every", type=int, default=5_000, help="primitive steps between evaluations")
-    train.add_argument("--eval-episodes", type=_positive, default=5)
+    train.add_argument("--eval-episodes", type=positive_int, default=5)
     train.add_argument(
         "--max-episode-steps",
-        type=_positive,
+        type=positive_int,
         default=None,
         help="truncate training episodes (not evaluation)",
     )

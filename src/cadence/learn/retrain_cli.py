@@ -13,15 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+from cadence.cli import positive_int
 
 
 def register(subparsers: Any) -> None:
@@ -37,9 +29,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--bags", nargs="+", type=Path, required=True, metavar="BAG", help="rosbag2 folders")
     p.add_argument("--out", type=Path, required=True, help="destination models/NAME.onnx (+ NAME.json)")
     p.add_argument("--base", type=Path, default=None, help="ONNX policy to start from (default: fresh actor)")
-    p.add_argument("--steps", type=_positive, default=2000, help="TD3+BC gradient steps (default 2000)")
+    p.add_argument("--steps", type=positive_int, default=2000, help="TD3+BC gradient steps (default 2000)")
     p.add_argument("--suite", default=None, help="validation suite (default: config/validation.yaml's)")
-    p.add_argument("--episodes", type=_positive, default=None, help="override the suite's episode count")
+    p.add_argument("--episodes", type=positive_int, default=None, help="override the suite's episode count")
     p.add_argument(
         "--registry", type=Path, default=None, help="model registry (default: models/registry.json)"
     )
