@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import numpy as np
 from builtin_interfaces.msg import Duration
@@ -23,21 +22,11 @@ from geometry_msgs.msg import PoseStamped, Quaternion, Twist
 from nav_msgs.msg import Odometry, Path
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
+from cadence.data.messages import OdomSample  # one planar-odometry type for live topics and bags
 from cadence.ros.errors import ConversionError
 from cadence.ros.pubsub import s_to_stamp, stamp_to_s
 
 SEQUENCE_JOINTS = ("v", "omega")
-
-
-class OdomSample(NamedTuple):
-    """Planar odometry: the pose and body velocities an Odometry message carries, and its stamp."""
-
-    t: float
-    x: float
-    y: float
-    yaw: float
-    v: float
-    omega: float
 
 
 def yaw_to_quaternion(yaw: float) -> Quaternion:
