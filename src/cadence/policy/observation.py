@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from math import cos, hypot, isfinite, sin
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -255,9 +257,19 @@ class ObservationBuilder:
         self.obs_dim = layout.obs_dim
         sl = layout.slices
         self._lidar = sl["lidar"]
-        # every scalar (waypoints, velocity, time, last command) is written with ONE fancy assignment
+        self._lo, self._hi = sl["lidar"].start, sl["lidar"].stop
+        self._clip, self._tscale, self._inv_range = (
+            layout.dist_clip,
+            layout.time_scale,
+            1.0 / layout.lidar_range,
+        )
+        # every scalar (waypoints, velocity, time, last command) is written with two struct packs
+        # into a float32 buffer (C float casts, as numpy's); other buffers get one fancy assignment
         self._scalars = np.r_[0 : sl["velocity"].stop, sl["time_remaining"].start : sl["last_command"].stop]
-        self._resample_cache: dict[tuple[int, float, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._pack_head = struct.Struct(f"{sl['velocity'].stop}f").pack_into
+        self._pack_tail = struct.Struct("3f").pack_into
+        self._tail_offset = 4 * sl["time_remaining"].start
+        self._resample_cache: dict[tuple[int, float, float], _Plan] = {}
 
     def build(
         self,
@@ -276,33 +288,50 @@ class ObservationBuilder:
             targets: From :meth:`WaypointTracker.targets`.
             time_remaining: Seconds left in the subgoal's time budget (negative when overdue).
             last_command: The (v, omega) command most recently sent.
-            out: Optional float32 buffer of shape ``(obs_dim,)`` to fill (avoids an allocation).
+            out: Optional buffer of shape ``(obs_dim,)`` to fill (avoids an allocation); float32
+                and contiguous is the fast path.
 
         Raises:
             ObservationError: for a non-finite pose or a scan whose shape does not fit its fields.
         """
         x, y, yaw = state.x, state.y, state.yaw
-        if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(yaw)):
+        if not (isfinite(x) and isfinite(y) and isfinite(yaw)):
             raise ObservationError(f"robot pose must be finite, got ({x}, {y}, {yaw})")
-        o = np.empty(self.obs_dim, np.float32) if out is None else out
-        c, s, clip = math.cos(yaw), math.sin(yaw), self.layout.dist_clip
-        head: list[float] = []
-        for wx, wy in (targets.current, targets.next, targets.goal):
-            dx, dy = wx - x, wy - y
-            lx, ly = c * dx + s * dy, c * dy - s * dx
-            d = math.hypot(lx, ly)
-            if d > 1e-9:
-                head += (lx / d, ly / d, min(d, clip) / clip)
-            else:
-                head += (1.0, 0.0, 0.0)
-        head += (state.v / V_MAX, state.omega / W_MAX)
-        self._fill_lidar(scan, o[self._lidar])
-        t = time_remaining / self.layout.time_scale
-        head += (min(max(t, -1.0), 1.0), last_command[0] / V_MAX, last_command[1] / W_MAX)
-        o[self._scalars] = head
+        if out is None:
+            o, fast = np.empty(self.obs_dim, np.float32), True
+        else:
+            o = out
+            fast = o.dtype == _F32 and o.flags.c_contiguous and o.shape == (self.obs_dim,)
+        c, s, clip = cos(yaw), sin(yaw), self._clip
+        # the three targets, unrolled; same expressions (and so the same roundings) as ever
+        dx, dy = targets.current[0] - x, targets.current[1] - y
+        lx, ly = c * dx + s * dy, c * dy - s * dx
+        d = hypot(lx, ly)
+        a0, a1, a2 = (lx / d, ly / d, min(d, clip) / clip) if d > 1e-9 else (1.0, 0.0, 0.0)
+        dx, dy = targets.next[0] - x, targets.next[1] - y
+        lx, ly = c * dx + s * dy, c * dy - s * dx
+        d = hypot(lx, ly)
+        b0, b1, b2 = (lx / d, ly / d, min(d, clip) / clip) if d > 1e-9 else (1.0, 0.0, 0.0)
+        dx, dy = targets.goal[0] - x, targets.goal[1] - y
+        lx, ly = c * dx + s * dy, c * dy - s * dx
+        d = hypot(lx, ly)
+        g0, g1, g2 = (lx / d, ly / d, min(d, clip) / clip) if d > 1e-9 else (1.0, 0.0, 0.0)
+        v, w = state.v / V_MAX, state.omega / W_MAX
+        self._fill_lidar(scan, o[self._lo : self._hi], fast)
+        t = time_remaining / self._tscale
+        t = min(max(t, -1.0), 1.0)
+        c0, c1 = last_command[0] / V_MAX, last_command[1] / W_MAX
+        if fast:
+            try:
+                self._pack_head(o, 0, a0, a1, a2, b0, b1, b2, g0, g1, g2, v, w)
+                self._pack_tail(o, self._tail_offset, t, c0, c1)
+                return o
+            except OverflowError:  # a finite value beyond float32: numpy's cast makes it inf
+                pass
+        o[self._scalars] = (a0, a1, a2, b0, b1, b2, g0, g1, g2, v, w, t, c0, c1)
         return o
 
-    def _fill_lidar(self, scan: Scan, dst: np.ndarray) -> None:
+    def _fill_lidar(self, scan: Scan, dst: np.ndarray, fast: bool = False) -> None:
         ranges = scan.ranges
         if ranges.ndim != 1 or ranges.shape[0] == 0:
             raise ObservationError(f"scan ranges must be a non-empty 1-D array, got shape {ranges.shape}")
@@ -311,30 +340,58 @@ class ObservationBuilder:
         plan = self._resample_cache.get(key)
         if plan is None:
             plan = self._resample_cache[key] = self._resample_plan(n, scan.angle_min, scan.angle_increment)
-        order, starts, sectors = plan
         # NaN (invalid) and inf (no return) read as "nothing within range": fmin ignores NaN.
-        limit = min(rmax, scan.range_max) if scan.range_max > 0 else rmax
-        if sectors is None:  # the scan already has the builder's beams, in order
+        range_max = scan.range_max
+        limit = min(rmax, range_max) if range_max > 0 else rmax
+        if plan.sectors is None:  # the scan already has the builder's beams, in order
             np.fmin(ranges, limit, out=dst, casting="unsafe")
+        elif fast and ranges.dtype in _POOL_DTYPES:
+            # min over each sector's rays (a padded index table; repeats do not change a minimum),
+            # computed in float32: rounding is monotone, so min-then-round == round-then-min
+            np.fmin.reduce(ranges.take(plan.table), axis=0, initial=limit, out=dst)
+            if plan.unseen is not None:
+                dst[plan.unseen] = limit
         else:
             dst.fill(limit)
-            pooled = np.minimum.reduceat(np.fmin(ranges[order], limit), starts)
-            dst[sectors] = pooled
+            pooled = np.minimum.reduceat(np.fmin(ranges[plan.order], limit), plan.starts)
+            dst[plan.sectors] = pooled
         np.maximum(dst, 0.0, out=dst)
-        dst *= 1.0 / rmax
+        dst *= self._inv_range
 
-    def _resample_plan(
-        self, n: int, angle_min: float, angle_increment: float
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def _resample_plan(self, n: int, angle_min: float, angle_increment: float) -> _Plan:
         """Map scan rays to builder sectors (sector j is centred on angle 2*pi*j/n_beams)."""
         if not (math.isfinite(angle_min) and math.isfinite(angle_increment)):
             raise ObservationError(f"scan angles must be finite, got {angle_min}, {angle_increment}")
-        width = 2.0 * math.pi / self.layout.n_beams
+        n_beams = self.layout.n_beams
+        width = 2.0 * math.pi / n_beams
         angles = angle_min + angle_increment * np.arange(n)
-        sector = np.round(angles / width).astype(np.int64) % self.layout.n_beams
-        if n == self.layout.n_beams and np.array_equal(sector, np.arange(n)):
-            return np.arange(n), np.arange(n), None
+        sector = np.round(angles / width).astype(np.int64) % n_beams
+        if n == n_beams and np.array_equal(sector, np.arange(n)):
+            return _Plan(np.arange(n), np.arange(n), None, np.zeros((1, n), np.intp), None)
         order = np.argsort(sector, kind="stable")
         sorted_sec = sector[order]
         starts = np.flatnonzero(np.r_[True, sorted_sec[1:] != sorted_sec[:-1]])
-        return order, starts, sorted_sec[starts]
+        sectors = sorted_sec[starts]
+        # table[:, j]: the rays of sector j, padded by repeating its first ray (0 when it has none)
+        counts = np.bincount(sector, minlength=n_beams)
+        table = np.zeros((int(counts.max()), n_beams), np.intp)
+        for j, (lo, hi) in zip(sectors, itertools.pairwise([*starts, n]), strict=True):
+            rays = order[lo:hi]
+            table[:, j] = rays[0]
+            table[: hi - lo, j] = rays
+        unseen = np.flatnonzero(counts == 0)
+        return _Plan(order, starts, sectors, table, unseen if unseen.size else None)
+
+
+_F32 = np.dtype(np.float32)
+_POOL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class _Plan(NamedTuple):
+    """How a scan geometry maps onto the builder's sectors (cached per (n, angle_min, increment))."""
+
+    order: np.ndarray  # ray indices sorted by sector
+    starts: np.ndarray  # where each seen sector's run starts in ``order``
+    sectors: np.ndarray | None  # the seen sectors; None when the scan is already the layout's beams
+    table: np.ndarray  # (max rays per sector, n_beams) ray indices, padded with repeats
+    unseen: np.ndarray | None  # sectors no ray falls in (they read as free), None when all are seen

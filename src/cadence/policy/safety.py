@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from math import isfinite
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -109,6 +110,9 @@ HOLD_STALE = "stale observation"
 HOLD_NAN_OBS = "non-finite observation"
 HOLD_NAN_OUTPUT = "non-finite command"
 HOLD_NO_OBS = "no observation yet"
+# Commands are immutable: one shared instance per hold reason, built once.
+_HOLDS = {r: Command(0.0, 0.0, True, r) for r in (HOLD_STALE, HOLD_NAN_OBS, HOLD_NAN_OUTPUT, HOLD_NO_OBS)}
+_new_command = tuple.__new__  # Command(...) without the generated __new__'s argument handling
 
 
 class SafetyFilter:
@@ -118,6 +122,9 @@ class SafetyFilter:
         self.config = config or SafetyConfig()
         c = self.config
         self._dv, self._dw = c.max_accel * c.control_dt, c.max_alpha * c.control_dt
+        # the limits as plain attributes: read every control step
+        self._timeout, self._v_min, self._v_max = c.obs_timeout, c.v_min, c.v_max
+        self._w_min, self._w_max = -c.omega_max, c.omega_max
         self.reset()
 
     def reset(self) -> None:
@@ -143,37 +150,49 @@ class SafetyFilter:
     def filter(self, v: float, omega: float, now: float) -> Command:
         """Filter one command at time ``now`` (same clock as the observation stamps)."""
         self._steps += 1
-        reason = ""
-        if self._obs_time is None:
-            reason = HOLD_NO_OBS
-        elif now - self._obs_time > self.config.obs_timeout:
-            reason = HOLD_STALE
+        obs_time = self._obs_time
+        if obs_time is None:
+            hold = _HOLDS[HOLD_NO_OBS]
+        elif now - obs_time > self._timeout:
+            hold = _HOLDS[HOLD_STALE]
             self._stale += 1
         elif not self._obs_ok:
-            reason = HOLD_NAN_OBS
+            hold = _HOLDS[HOLD_NAN_OBS]
             self._nan_obs += 1
-        elif not (math.isfinite(v) and math.isfinite(omega)):
-            reason = HOLD_NAN_OUTPUT
+        elif not (isfinite(v) and isfinite(omega)):
+            hold = _HOLDS[HOLD_NAN_OUTPUT]
             self._nan_output += 1
-        if reason:
+        else:
+            hold = None
+        if hold is not None:
             self._holds += 1
             self._consecutive += 1
             self._v = self._w = 0.0
-            return Command(0.0, 0.0, True, reason)
+            return hold
         self._consecutive = 0
-        c = self.config
-        cv = min(max(v, c.v_min), c.v_max)
-        cw = min(max(omega, -c.omega_max), c.omega_max)
+        # min(max(x, lo), hi) spelled out: the same comparisons (and returned objects) as the builtins
+        lo, hi = self._v_min, self._v_max
+        cv = lo if lo > v else v
+        cv = hi if hi < cv else cv
+        lo, hi = self._w_min, self._w_max
+        cw = lo if lo > omega else omega
+        cw = hi if hi < cw else cw
+        reason = ""
         if cv != v or cw != omega:
             self._clamped += 1
             reason = "clamped"
-        lv = min(max(cv, self._v - self._dv), self._v + self._dv)
-        lw = min(max(cw, self._w - self._dw), self._w + self._dw)
+        pv, pw = self._v, self._w
+        lo, hi = pv - self._dv, pv + self._dv
+        lv = lo if lo > cv else cv
+        lv = hi if hi < lv else lv
+        lo, hi = pw - self._dw, pw + self._dw
+        lw = lo if lo > cw else cw
+        lw = hi if hi < lw else lw
         if lv != cv or lw != cw:
             self._accel_limited += 1
             reason = "accel limited" if not reason else reason + ", accel limited"
         self._v, self._w = lv, lw
-        return Command(lv, lw, False, reason)
+        return _new_command(Command, (lv, lw, False, reason))
 
     @property
     def counters(self) -> SafetyCounters:
