@@ -92,5 +92,7 @@ def test_rover_mix_safe_shapes_every_member_and_bad_shaping_is_refused() -> None
     env = make_env("rover-mix-safe")
     assert all(isinstance(member, ClearanceShaping) for member in env.unwrapped.envs)
     assert env.unwrapped.envs[0].unwrapped.config.reward.collision == -5.0
+    wide = make_env("rover-mix-safe-wide").unwrapped.envs
+    assert all((m.margin, m.weight) == (0.2, 2.0) for m in wide)
     with pytest.raises(EnvironmentSpecError, match="margin"):
         make_env("rover-open", clearance={"margin": -1.0, "weight": 1.0})

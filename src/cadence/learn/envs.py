@@ -21,8 +21,9 @@ _SCENES = ("rover-apartment", "rover-warehouse", "rover-open")
 # with env options applied to every member. "-strict" ends an episode at the first contact, so
 # a policy cannot learn to push along walls (the validation gate counts every contact), and a
 # contact costs 4x the default. "-safe" (fine-tuning for a collision-free policy) makes a contact
-# cost 10x the default and adds the ``clearance`` term of :class:`ClearanceShaping`; the key
-# ``clearance`` holds that wrapper's arguments, every other key is a ``NavEnvConfig`` option.
+# cost 10x the default and adds the ``clearance`` term of :class:`ClearanceShaping` ("-wide": a
+# wider margin, twice the weight). The key ``clearance`` holds that wrapper's arguments, every
+# other key is a ``NavEnvConfig`` option.
 _STRICT = {"terminate_on_collision": True, "reward": {"collision": -2.0}}
 MIX_ENVS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "rover-mix": (_SCENES, {}),
@@ -30,6 +31,10 @@ MIX_ENVS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "rover-mix-safe": (
         _SCENES,
         {**_STRICT, "reward": {"collision": -5.0}, "clearance": {"margin": 0.12, "weight": 1.0}},
+    ),
+    "rover-mix-safe-wide": (  # the same with a wider, steeper clearance term
+        _SCENES,
+        {**_STRICT, "reward": {"collision": -5.0}, "clearance": {"margin": 0.2, "weight": 2.0}},
     ),
 }
 
