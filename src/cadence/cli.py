@@ -75,6 +75,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"cadence {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `cadence ... | head`: the reader left. Point stdout at /dev/null so the interpreter's
+        # final flush does not raise again, and exit like other Unix tools do on SIGPIPE.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":
