@@ -245,3 +245,24 @@ def test_allocation_scorer_prefers_feasible_balanced_budgets():
     assert balanced <= 0.0
     with pytest.raises(TaskError, match="deadlines"):
         scorer(legs, [10.0])
+
+
+def test_turning_round_after_a_subgoal_is_not_a_regression() -> None:
+    """Meeting a subgoal and turning towards the next (a brief dip) raises nothing; a real
+    regression after the grace period still does."""
+    det = StagnationDetector(StagnationConfig())
+    assert [det.update(Progress(0.05, 0.05 * i, False, 0)) for i in range(1, 6)] == [None] * 5
+    turning = [
+        Progress(-0.06, 0.44, False, 1),
+        Progress(-0.02, 0.42, False, 1),
+        Progress(0.03, 0.45, False, 1),
+    ]
+    assert [det.update(p) for p in turning] == [None] * 3
+    det.update(Progress(0.05, 0.5, False, 1))
+    fired = det.update(Progress(-0.08, 0.42, False, 1, "office: 6.2 m to go"))
+    assert fired is not None and fired.kind == "regression" and fired.stage == 1
+
+
+def test_stage_grace_is_validated() -> None:
+    with pytest.raises(CriticError, match="stage_grace"):
+        StagnationConfig(stage_grace=-1)

@@ -27,6 +27,10 @@ class StagnationConfig:
         regression: Regression when the window's summed delta is below minus this.
         step_regression: Regression when a single delta is below minus this.
         cooldown: Decisions to stay quiet after a request.
+        stage_grace: Decisions to stay quiet after the stage changes. Progress towards the next
+            subgoal is measured from the moment the last one was met, while the robot still carries
+            its momentum into the region it just reached; turning round (up to 1.6 s at 2 rad/s)
+            reads as a regression without this grace.
     """
 
     window: int = 5
@@ -34,6 +38,7 @@ class StagnationConfig:
     regression: float = 0.02
     step_regression: float = 0.05
     cooldown: int = 5
+    stage_grace: int = 4
 
     def __post_init__(self) -> None:
         if self.window < 2:
@@ -41,8 +46,9 @@ class StagnationConfig:
         for name in ("min_progress", "regression", "step_regression"):
             if not getattr(self, name) > 0:
                 raise CriticError(f"StagnationConfig.{name} must be > 0, got {getattr(self, name)!r}")
-        if self.cooldown < 0:
-            raise CriticError(f"StagnationConfig.cooldown must be >= 0, got {self.cooldown}")
+        for name in ("cooldown", "stage_grace"):
+            if getattr(self, name) < 0:
+                raise CriticError(f"StagnationConfig.{name} must be >= 0, got {getattr(self, name)}")
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class StagnationDetector:
         self._deltas: deque[float] = deque(maxlen=self.config.window)
         self._count = 0
         self._quiet = 0
+        self._stage: int | None = None
 
     def update(self, progress: Progress) -> ReplanRequest | None:
         """Add one decision's progress; return a replan request or None."""
@@ -82,6 +89,10 @@ class StagnationDetector:
         if progress.done:
             self._deltas.clear()
             return None
+        if self._stage is not None and progress.stage != self._stage:
+            self._deltas.clear()  # a new subgoal: judge progress towards it from here on
+            self._quiet = max(self._quiet, cfg.stage_grace)
+        self._stage = progress.stage
         self._deltas.append(progress.delta)
         if self._quiet > 0:
             self._quiet -= 1
