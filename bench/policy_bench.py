@@ -156,6 +156,46 @@ def _act_ratio(phases: dict[str, list[tuple[int, int, int]]], other: str, ours: 
     return float(np.median(np.array(phases[other])[:, 1]) / np.median(np.array(phases[ours])[:, 1]))
 
 
+def components(data: list[tuple[RobotState, Scan, Targets, float]], iters: int) -> dict[str, float]:
+    """Median us of the observation build and the safety filter vs their pre-tuning copies.
+
+    The copies are the test oracles of ``test/unit/test_observation_fast.py`` and
+    ``test/unit/test_safety_fast.py`` (bit-identical outputs are asserted there); the calls are
+    interleaved, back to back (warm caches), so this isolates the code from the machine.
+    """
+    import importlib.util
+
+    oracles = {}
+    for name in ("test_observation_fast", "test_safety_fast"):
+        spec = importlib.util.spec_from_file_location(
+            f"_oracle_{name}", Path(__file__).resolve().parents[1] / "test" / "unit" / f"{name}.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        oracles[name] = module
+    ref_builder = oracles["test_observation_fast"]._ReferenceBuilder(DEFAULT_LAYOUT)
+    builder, out = ObservationBuilder(), np.empty(DEFAULT_LAYOUT.obs_dim, np.float32)
+    ours_f = SafetyFilter(SafetyConfig.for_robot())
+    ref_f = oracles["test_safety_fast"]._ReferenceFilter(SafetyConfig.for_robot())
+    t: dict[str, list[int]] = {"obs": [], "obs_ref": [], "safety": [], "safety_ref": []}
+    clock = time.perf_counter_ns
+    for i in range(iters):
+        state, scan, targets, remaining = data[i % len(data)]
+        now = i * 0.05
+        for obs_b, obs_key in ((builder, "obs"), (ref_builder, "obs_ref"))[:: 1 if i % 2 else -1]:
+            t0 = clock()
+            obs_b.build(state, scan, targets, remaining, (0.1, 0.2), out=out)
+            t[obs_key].append(clock() - t0)
+        for filt, key in ((ours_f, "safety"), (ref_f, "safety_ref"))[:: 1 if i % 2 else -1]:
+            t0 = clock()
+            filt.observe(out, now)
+            filt.filter(state.v, state.omega, now)
+            t[key].append(clock() - t0)
+    return {key: round(float(np.median(v[iters // 10 :])) / 1e3, 2) for key, v in t.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iters", type=int, default=3000)
@@ -234,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
                 times[name].append(t3 - t0)
                 phases[name].append((t1 - t0, t2 - t1, t3 - t2))
 
+    parts = components(data, args.iters) if builder.layout == DEFAULT_LAYOUT else {}
     gc.enable()
     stats = {n: np.percentile(np.array(t) / 1e3, [50, 99]) for n, t in times.items()}
     ours = names[0]
@@ -248,6 +289,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{n:<24}{p50:9.1f}{p99:9.1f}{p50 / stats[ours][0]:7.2f}x{p99 / stats[ours][1]:7.2f}x"
             f"   {obs_us:.1f} / {act_us:.1f} / {safe_us:.1f}"
         )
+    if parts:
+        print(
+            f"warm, back to back: observation build {parts['obs']:.1f} us (pre-tuning copy "
+            f"{parts['obs_ref']:.1f} us, {parts['obs_ref'] / parts['obs']:.2f}x); safety observe+filter "
+            f"{parts['safety']:.1f} us (copy {parts['safety_ref']:.1f} us, "
+            f"{parts['safety_ref'] / parts['safety']:.2f}x)"
+        )
     result = {
         "p50_us": round(float(stats[ours][0]), 2),
         "p99_us": round(float(stats[ours][1]), 2),
@@ -259,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         "act_p50_us": round(float(np.median(np.array(phases[ours])[:, 1])) / 1e3, 2),
         "act_speedup_vs_sb3": round(_act_ratio(phases, "sb3-predict", ours), 2),
         "act_speedup_vs_torch": round(_act_ratio(phases, "torch-eager", ours), 2),
+        **{f"{key}_us": value for key, value in parts.items()},
         "backend": policy.backend,
         "provider": policy.provider,
         "model": source,

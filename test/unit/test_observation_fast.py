@@ -1,6 +1,6 @@
 """The tuned observation builder is bit-identical to the implementation it replaced.
 
-``_reference_build`` is a verbatim copy of ``ObservationBuilder.build`` (with ``_fill_lidar`` and
+``_ReferenceBuilder`` is a verbatim copy of ``ObservationBuilder.build`` (with ``_fill_lidar`` and
 ``_resample_plan``) as of commit 507a75e, before the hot-path work; thousands of random inputs —
 poses, 36/360/720/odd-width and partial-FOV scans, float32/float64/int ranges with NaN, +-inf,
 negative and out-of-range values, coincident waypoints, huge and non-finite velocities and
@@ -27,68 +27,86 @@ from cadence.policy.observation import (
 from cadence.sim.robot import V_MAX, W_MAX
 
 
-def _reference_plan(layout: ObservationLayout, n: int, angle_min: float, angle_increment: float) -> tuple:
-    if not (math.isfinite(angle_min) and math.isfinite(angle_increment)):
-        raise ObservationError(f"scan angles must be finite, got {angle_min}, {angle_increment}")
-    width = 2.0 * math.pi / layout.n_beams
-    angles = angle_min + angle_increment * np.arange(n)
-    sector = np.round(angles / width).astype(np.int64) % layout.n_beams
-    if n == layout.n_beams and np.array_equal(sector, np.arange(n)):
-        return np.arange(n), np.arange(n), None
-    order = np.argsort(sector, kind="stable")
-    sorted_sec = sector[order]
-    starts = np.flatnonzero(np.r_[True, sorted_sec[1:] != sorted_sec[:-1]])
-    return order, starts, sorted_sec[starts]
+class _ReferenceBuilder:
+    """``ObservationBuilder.build`` and its helpers as of commit 507a75e, verbatim (plan cache too)."""
 
+    def __init__(self, layout: ObservationLayout = DEFAULT_LAYOUT) -> None:
+        self.layout = layout
+        self.obs_dim = layout.obs_dim
+        sl = layout.slices
+        self._lidar = sl["lidar"]
+        self._scalars = np.r_[0 : sl["velocity"].stop, sl["time_remaining"].start : sl["last_command"].stop]
+        self._resample_cache: dict[tuple[int, float, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-def _reference_fill_lidar(layout: ObservationLayout, scan: Scan, dst: np.ndarray) -> None:
-    ranges = scan.ranges
-    if ranges.ndim != 1 or ranges.shape[0] == 0:
-        raise ObservationError(f"scan ranges must be a non-empty 1-D array, got shape {ranges.shape}")
-    n, rmax = ranges.shape[0], layout.lidar_range
-    order, starts, sectors = _reference_plan(layout, n, scan.angle_min, scan.angle_increment)
-    limit = min(rmax, scan.range_max) if scan.range_max > 0 else rmax
-    if sectors is None:
-        np.fmin(ranges, limit, out=dst, casting="unsafe")
-    else:
-        dst.fill(limit)
-        pooled = np.minimum.reduceat(np.fmin(ranges[order], limit), starts)
-        dst[sectors] = pooled
-    np.maximum(dst, 0.0, out=dst)
-    dst *= 1.0 / rmax
+    def build(
+        self,
+        state: RobotState,
+        scan: Scan,
+        targets: Targets,
+        time_remaining: float,
+        last_command: tuple[float, float],
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
+        x, y, yaw = state.x, state.y, state.yaw
+        if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(yaw)):
+            raise ObservationError(f"robot pose must be finite, got ({x}, {y}, {yaw})")
+        o = np.empty(self.obs_dim, np.float32) if out is None else out
+        c, s, clip = math.cos(yaw), math.sin(yaw), self.layout.dist_clip
+        head: list[float] = []
+        for wx, wy in (targets.current, targets.next, targets.goal):
+            dx, dy = wx - x, wy - y
+            lx, ly = c * dx + s * dy, c * dy - s * dx
+            d = math.hypot(lx, ly)
+            if d > 1e-9:
+                head += (lx / d, ly / d, min(d, clip) / clip)
+            else:
+                head += (1.0, 0.0, 0.0)
+        head += (state.v / V_MAX, state.omega / W_MAX)
+        self._fill_lidar(scan, o[self._lidar])
+        t = time_remaining / self.layout.time_scale
+        head += (min(max(t, -1.0), 1.0), last_command[0] / V_MAX, last_command[1] / W_MAX)
+        o[self._scalars] = head
+        return o
 
-
-def _reference_build(
-    layout: ObservationLayout,
-    state: RobotState,
-    scan: Scan,
-    targets: Targets,
-    time_remaining: float,
-    last_command: tuple[float, float],
-    out: np.ndarray | None = None,
-) -> np.ndarray:
-    sl = layout.slices
-    scalars = np.r_[0 : sl["velocity"].stop, sl["time_remaining"].start : sl["last_command"].stop]
-    x, y, yaw = state.x, state.y, state.yaw
-    if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(yaw)):
-        raise ObservationError(f"robot pose must be finite, got ({x}, {y}, {yaw})")
-    o = np.empty(layout.obs_dim, np.float32) if out is None else out
-    c, s, clip = math.cos(yaw), math.sin(yaw), layout.dist_clip
-    head: list[float] = []
-    for wx, wy in (targets.current, targets.next, targets.goal):
-        dx, dy = wx - x, wy - y
-        lx, ly = c * dx + s * dy, c * dy - s * dx
-        d = math.hypot(lx, ly)
-        if d > 1e-9:
-            head += (lx / d, ly / d, min(d, clip) / clip)
+    def _fill_lidar(self, scan: Scan, dst: np.ndarray) -> None:
+        ranges = scan.ranges
+        if ranges.ndim != 1 or ranges.shape[0] == 0:
+            raise ObservationError(f"scan ranges must be a non-empty 1-D array, got shape {ranges.shape}")
+        n, rmax = ranges.shape[0], self.layout.lidar_range
+        key = (n, scan.angle_min, scan.angle_increment)
+        plan = self._resample_cache.get(key)
+        if plan is None:
+            plan = self._resample_cache[key] = self._resample_plan(n, scan.angle_min, scan.angle_increment)
+        order, starts, sectors = plan
+        limit = min(rmax, scan.range_max) if scan.range_max > 0 else rmax
+        if sectors is None:
+            np.fmin(ranges, limit, out=dst, casting="unsafe")
         else:
-            head += (1.0, 0.0, 0.0)
-    head += (state.v / V_MAX, state.omega / W_MAX)
-    _reference_fill_lidar(layout, scan, o[sl["lidar"]])
-    t = time_remaining / layout.time_scale
-    head += (min(max(t, -1.0), 1.0), last_command[0] / V_MAX, last_command[1] / W_MAX)
-    o[scalars] = head
-    return o
+            dst.fill(limit)
+            pooled = np.minimum.reduceat(np.fmin(ranges[order], limit), starts)
+            dst[sectors] = pooled
+        np.maximum(dst, 0.0, out=dst)
+        dst *= 1.0 / rmax
+
+    def _resample_plan(
+        self, n: int, angle_min: float, angle_increment: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        if not (math.isfinite(angle_min) and math.isfinite(angle_increment)):
+            raise ObservationError(f"scan angles must be finite, got {angle_min}, {angle_increment}")
+        width = 2.0 * math.pi / self.layout.n_beams
+        angles = angle_min + angle_increment * np.arange(n)
+        sector = np.round(angles / width).astype(np.int64) % self.layout.n_beams
+        if n == self.layout.n_beams and np.array_equal(sector, np.arange(n)):
+            return np.arange(n), np.arange(n), None
+        order = np.argsort(sector, kind="stable")
+        sorted_sec = sector[order]
+        starts = np.flatnonzero(np.r_[True, sorted_sec[1:] != sorted_sec[:-1]])
+        return order, starts, sorted_sec[starts]
+
+
+def _reference_build(layout: ObservationLayout, *args: object, **kwargs: object) -> np.ndarray:
+    """A fresh reference builder's output (no cache shared between cases)."""
+    return _ReferenceBuilder(layout).build(*args, **kwargs)  # type: ignore[arg-type]
 
 
 def _scan(rng: np.random.Generator, n_beams: int) -> Scan:
