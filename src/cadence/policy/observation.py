@@ -304,15 +304,18 @@ class ObservationBuilder:
             fast = o.dtype == _F32 and o.flags.c_contiguous and o.shape == (self.obs_dim,)
         c, s, clip = cos(yaw), sin(yaw), self._clip
         # the three targets, unrolled; same expressions (and so the same roundings) as ever
-        dx, dy = targets.current[0] - x, targets.current[1] - y
+        wx, wy = targets.current
+        dx, dy = wx - x, wy - y
         lx, ly = c * dx + s * dy, c * dy - s * dx
         d = hypot(lx, ly)
         a0, a1, a2 = (lx / d, ly / d, min(d, clip) / clip) if d > 1e-9 else (1.0, 0.0, 0.0)
-        dx, dy = targets.next[0] - x, targets.next[1] - y
+        wx, wy = targets.next
+        dx, dy = wx - x, wy - y
         lx, ly = c * dx + s * dy, c * dy - s * dx
         d = hypot(lx, ly)
         b0, b1, b2 = (lx / d, ly / d, min(d, clip) / clip) if d > 1e-9 else (1.0, 0.0, 0.0)
-        dx, dy = targets.goal[0] - x, targets.goal[1] - y
+        wx, wy = targets.goal
+        dx, dy = wx - x, wy - y
         lx, ly = c * dx + s * dy, c * dy - s * dx
         d = hypot(lx, ly)
         g0, g1, g2 = (lx / d, ly / d, min(d, clip) / clip) if d > 1e-9 else (1.0, 0.0, 0.0)
