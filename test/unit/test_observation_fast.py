@@ -220,3 +220,26 @@ def test_errors_are_the_same(state: RobotState | None, scan: Scan | None) -> Non
         with pytest.raises(ObservationError) as got:
             builder.build(*args)
         assert str(got.value) == str(want.value)
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [
+        Targets((1.0, 0.0, 0.0), (1.0, 1.0), (2.0, 2.0)),
+        Targets((1.0, 0.0), (1.0,), (2.0, 2.0)),
+        Targets(1, 2, 3),
+    ],  # type: ignore[arg-type]
+)
+def test_malformed_targets_raise_the_same_error(targets: Targets) -> None:
+    args = (
+        RobotState(0.0, 0.0, 0.0),
+        Scan(np.ones(36), 0.0, 2 * math.pi / 36, 5.0),
+        targets,
+        3.0,
+        (0.0, 0.0),
+    )
+    with pytest.raises((TypeError, ValueError)) as want:
+        _reference_build(DEFAULT_LAYOUT, *args)
+    with pytest.raises(want.type) as got:
+        ObservationBuilder().build(*args)
+    assert str(got.value) == str(want.value)
