@@ -16,7 +16,16 @@ def test_train_help_lists_the_contract_options() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "cadence.cli", "train", "--help"], capture_output=True, text=True, check=True
     ).stdout
-    for option in ("--algo", "--env", "--steps", "--seed", "--k", "--repeat", "--out", "{srl,sac,ppo,critic}"):
+    for option in (
+        "--algo",
+        "--env",
+        "--steps",
+        "--seed",
+        "--k",
+        "--repeat",
+        "--out",
+        "{srl,sac,ppo,critic}",
+    ):
         assert option in out
 
 
