@@ -12,6 +12,11 @@
 Subscribes ``odom``, ``scan``, ``joint_states``, ``plan`` (latched), ``replan`` (critic events count
 towards the backup switch); publishes ``cmd_vel`` and ``executor/sequence``. The maths is in
 :class:`cadence.policy.executor.ExecutorCore`; this file converts and publishes.
+
+The per-observation path is latency-critical (``bench/ros_latency.py``): ``odom`` and ``scan`` are
+taken as serialized bytes and decoded by :mod:`cadence.ros.wire` (rclpy's message objects cost
+about 100 µs per Odometry), and ``cmd_vel``/``executor/sequence`` are published as serialized bytes;
+the messages on the wire are the same.
 """
 
 from __future__ import annotations
@@ -31,13 +36,14 @@ from trajectory_msgs.msg import JointTrajectory
 from cadence.policy.observation import RobotState, Scan
 from cadence.ros import diagnostics, qos
 from cadence.ros.config import ExecutorConfig
-from cadence.ros.convert import odom_to_sample, sequence_to_trajectory, twist
 from cadence.ros.errors import ConversionError, ParamError
 from cadence.ros.params import declare_config, read_config
 from cadence.ros.policy_loader import load_executor_policy
 from cadence.ros.pubsub import safe_publish
+from cadence.ros.wire import OdomError, TrajectoryEncoder, decode_laserscan, decode_odometry, encode_twist
 
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
+ZERO_TWIST = encode_twist(0.0, 0.0)
 
 
 class ExecutorNode(LifecycleNode):
@@ -55,6 +61,7 @@ class ExecutorNode(LifecycleNode):
         self._reset_inputs()
         self.last_reason = "unconfigured"
         self._logger = self.get_logger()
+        self._sequence_encoder = TrajectoryEncoder()
         self.diagnostics = diagnostics.Diagnostics(self, self._report)
         if self.get_parameter("autostart").value is True and self.trigger_configure() == SUCCESS:
             self.trigger_activate()
@@ -66,7 +73,7 @@ class ExecutorNode(LifecycleNode):
         self._scan_ns = -1
         self._answered_ns = -1
         self._fed_ns = -1
-        self._last_twist = twist(0.0, 0.0)
+        self._last_twist = ZERO_TWIST  # serialized Twist
         self.joint_state: JointState | None = None
         self._pending_plan: Any = None
 
@@ -83,8 +90,8 @@ class ExecutorNode(LifecycleNode):
         self._entities = [
             self._cmd_pub,
             self._seq_pub,
-            self.create_subscription(Odometry, "odom", self._on_odom, qos.SENSOR),
-            self.create_subscription(LaserScan, "scan", self._on_scan, qos.SENSOR),
+            self.create_subscription(Odometry, "odom", self._on_odom, qos.SENSOR, raw=True),
+            self.create_subscription(LaserScan, "scan", self._on_scan, qos.SENSOR, raw=True),
             self.create_subscription(JointState, "joint_states", self._on_joints, qos.SENSOR),
             self.create_subscription(String, "plan", self._on_plan, qos.LATCHED),
             self.create_subscription(String, "replan", self._on_replan, qos.EVENTS),
@@ -107,7 +114,7 @@ class ExecutorNode(LifecycleNode):
         if self._timer is not None:
             self.destroy_timer(self._timer)
             self._timer = None
-        self._publish_cmd(twist(0.0, 0.0))
+        self._publish_cmd(ZERO_TWIST)
         self.core.reset_sequence()
         self.last_reason = "inactive"
         return SUCCESS
@@ -121,7 +128,7 @@ class ExecutorNode(LifecycleNode):
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
         if self._active:
-            self._publish_cmd(twist(0.0, 0.0))
+            self._publish_cmd(ZERO_TWIST)
         self._active = False
         self._destroy_entities()
         return SUCCESS
@@ -138,21 +145,27 @@ class ExecutorNode(LifecycleNode):
         self._entities = []
 
     # ------------------------------------------------------------------ inputs
-    def _on_odom(self, msg: Odometry) -> None:
-        self._odom_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+    def _on_odom(self, raw: bytes) -> None:
+        """A serialized Odometry (``raw=True`` subscription; :func:`cadence.ros.wire.decode_odometry`)."""
         try:
-            self._odom = odom_to_sample(msg)
-        except ConversionError as err:
-            self._odom = None
-            self.get_logger().warning(f"holding: {err}", throttle_duration_sec=2.0)
+            self._odom_ns, self._odom = decode_odometry(raw)
+        except OdomError as err:  # NaN/inf pose or velocity: an invalid observation, the robot holds
+            self._odom_ns, self._odom = err.stamp_ns, None
+            self._logger.warning(f"holding: {err}", throttle_duration_sec=2.0)
+        except ConversionError as err:  # unreadable: no stamp to answer; the next step holds
+            self._odom, self._fed_ns = None, -1
+            self._logger.error(f"holding: {err}", throttle_duration_sec=2.0)
+            return
         if self.config.trigger == "observation":
             self._on_observation()
 
-    def _on_scan(self, msg: LaserScan) -> None:
-        self._scan_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        self._scan = Scan(
-            np.asarray(msg.ranges, dtype=np.float32), msg.angle_min, msg.angle_increment, msg.range_max
-        )
+    def _on_scan(self, raw: bytes) -> None:
+        """A serialized LaserScan (``raw=True`` subscription; :func:`cadence.ros.wire.decode_laserscan`)."""
+        try:
+            self._scan_ns, self._scan = decode_laserscan(raw)
+        except ConversionError as err:  # unreadable: dropped like a lost sample (stale input holds)
+            self._logger.error(f"scan ignored: {err}", throttle_duration_sec=2.0)
+            return
         if self.config.trigger == "observation":
             self._on_observation()
 
@@ -211,20 +224,17 @@ class ExecutorNode(LifecycleNode):
         if core.follower is None and self._odom is not None:
             self.last_reason = "waiting for a plan"
             if self.config.trigger == "timer":
-                self._publish_cmd(twist(0.0, 0.0))
+                self._publish_cmd(ZERO_TWIST)
             return False
         step = core.step(now)
-        self.last_reason = step.command.reason or step.controller
-        cmd = Twist()  # a fresh message: _last_twist is re-sent on a repeated observation
-        cmd.linear.x, cmd.angular.z = step.command.v, step.command.omega
-        self._publish_cmd(cmd)  # the command first: the sequence is for loggers, off the latency path
+        command = step.command
+        self.last_reason = command.reason or step.controller
+        # the command first: the sequence is for loggers, it is published after cmd_vel is out
+        self._publish_cmd(encode_twist(command.v, command.omega))
         if step.sequence is not None and self.config.publish_sequence:
             seq = step.sequence
-            safe_publish(
-                self._seq_pub,
-                sequence_to_trajectory(seq.actions, seq.control_dt, seq.start_time),
-                self._logger,
-            )
+            data = self._sequence_encoder.encode(seq.actions, seq.control_dt, seq.start_time)
+            safe_publish(self._seq_pub, data, self._logger)
         return True
 
     def _state(self) -> Any:
@@ -236,9 +246,10 @@ class ExecutorNode(LifecycleNode):
             return None
         return Scan(np.full(1, math.inf, np.float32), 0.0, 2 * math.pi, math.inf)
 
-    def _publish_cmd(self, msg: Twist) -> None:
-        self._last_twist = msg
-        safe_publish(self._cmd_pub, msg, self._logger)
+    def _publish_cmd(self, data: bytes) -> None:
+        """Publish a serialized Twist (:func:`cadence.ros.wire.encode_twist`) on ``cmd_vel``."""
+        self._last_twist = data
+        safe_publish(self._cmd_pub, data, self._logger)
 
     def _report(self) -> diagnostics.Report:
         core = self.core
