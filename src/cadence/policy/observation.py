@@ -10,7 +10,9 @@ Which waypoint is "current" is decided here too, by :class:`WaypointTracker`, so
 executor advance along a route identically.
 
 ROS-free and MuJoCo-free: numpy and the rover constants only. :meth:`ObservationBuilder.build` is in
-the executor's hot loop, so it works on Python floats and one preallocated buffer.
+the executor's hot loop, so it works on Python floats and one preallocated buffer; for float inputs
+into a float32 buffer it runs a compiled kernel (:mod:`cadence.policy.kernels`) that is bit-identical
+to the Python code below (checked when the builder is created; the Python code runs otherwise).
 """
 
 from __future__ import annotations
@@ -244,6 +246,12 @@ class WaypointTracker:
 class ObservationBuilder:
     """Builds observation vectors for one :class:`ObservationLayout`.
 
+    Args:
+        layout: The observation layout.
+        compiled: Use the compiled kernel (numba) for float inputs: None (default) when it loads
+            and reproduces the Python builder bit for bit on probe inputs, False never, True
+            required (:class:`ObservationError` when unavailable or not identical).
+
     Example:
         >>> builder = ObservationBuilder()
         >>> tracker = WaypointTracker([(2.0, 0.0), (2.0, 2.0)])
@@ -252,7 +260,7 @@ class ObservationBuilder:
         (50,)
     """
 
-    def __init__(self, layout: ObservationLayout = DEFAULT_LAYOUT) -> None:
+    def __init__(self, layout: ObservationLayout = DEFAULT_LAYOUT, compiled: bool | None = None) -> None:
         self.layout = layout
         self.obs_dim = layout.obs_dim
         sl = layout.slices
@@ -270,6 +278,44 @@ class ObservationBuilder:
         self._pack_tail = struct.Struct("3f").pack_into
         self._tail_offset = 4 * sl["time_remaining"].start
         self._resample_cache: dict[tuple[int, float, float], _Plan] = {}
+        # the kernel's constants: dist_clip, V_MAX, W_MAX, time_scale, float32(1/range), two offsets
+        self._params = np.array(
+            [
+                layout.dist_clip,
+                V_MAX,
+                W_MAX,
+                layout.time_scale,
+                float(np.float32(1.0 / layout.lidar_range)),
+                self._lo,
+                sl["time_remaining"].start,
+            ]
+        )
+        self._kernel: Any = None
+        if compiled is not False:
+            self._kernel = self._load_kernel(required=compiled is True)
+
+    @property
+    def compiled(self) -> bool:
+        """Whether float inputs go through the compiled kernel."""
+        return self._kernel is not None
+
+    def _load_kernel(self, required: bool) -> Any:
+        from cadence.policy import kernels
+
+        module = kernels.load()
+        why = "numba kernels unavailable" if module is None else None
+        if module is not None and self._lo != 11:  # the kernel writes waypoints + velocity at 0..10
+            why = f"unexpected layout {self.layout.fields}"
+        if why is None:
+            self._kernel = module.build_obs
+            why = kernels.check_builder(self)
+            self._kernel = None
+        if why is None:
+            return module.build_obs
+        if required:
+            raise ObservationError(f"compiled observation builder unavailable: {why}")
+        kernels.LOG.warning("observation builder: compiled kernel not used (%s); Python path", why)
+        return None
 
     def build(
         self,
@@ -294,6 +340,53 @@ class ObservationBuilder:
         Raises:
             ObservationError: for a non-finite pose or a scan whose shape does not fit its fields.
         """
+        kernel = self._kernel
+        if kernel is not None and (out is None or out.__class__ is np.ndarray):
+            x, y, yaw = state.x, state.y, state.yaw
+            if not (isfinite(x) and isfinite(y) and isfinite(yaw)):
+                raise ObservationError(f"robot pose must be finite, got ({x}, {y}, {yaw})")
+            if out is None:
+                o = np.empty(self.obs_dim, np.float32)
+            elif out.dtype == _F32 and out.flags.c_contiguous and out.shape == (self.obs_dim,):
+                o = out
+            else:
+                o = None
+            try:  # anything unusual (malformed targets, ...) takes the Python path: same errors
+                cx, cy = targets.current
+                nx, ny = targets.next
+                gx, gy = targets.goal
+                v, w = state.v, state.omega
+                c0, c1 = last_command[0], last_command[1]
+                ranges = scan.ranges
+            except Exception:
+                o = None
+            # float (or np.float64) inputs only: e.g. np.float32 targets make Python round in float32
+            if (
+                o is not None
+                and ranges.__class__ is np.ndarray
+                and ranges.dtype in _POOL_DTYPES
+                and ranges.ndim == 1
+                and ranges.shape[0]
+                and all(map(_is_float, (x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, time_remaining, c0, c1)))
+            ):
+                plan = self._plan(scan, ranges.shape[0])
+                rmax, range_max = self.layout.lidar_range, scan.range_max
+                limit = min(rmax, range_max) if range_max > 0 else rmax
+                kernel(o, x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, time_remaining, c0, c1, limit,
+                       self._params, ranges, plan.ptr, plan.rays)  # fmt: skip
+                return o
+        return self.build_python(state, scan, targets, time_remaining, last_command, out)
+
+    def build_python(
+        self,
+        state: RobotState,
+        scan: Scan,
+        targets: Targets,
+        time_remaining: float,
+        last_command: tuple[float, float],
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """:meth:`build` without the compiled kernel (the reference the kernel is checked against)."""
         x, y, yaw = state.x, state.y, state.yaw
         if not (isfinite(x) and isfinite(y) and isfinite(yaw)):
             raise ObservationError(f"robot pose must be finite, got ({x}, {y}, {yaw})")
@@ -339,10 +432,7 @@ class ObservationBuilder:
         if ranges.ndim != 1 or ranges.shape[0] == 0:
             raise ObservationError(f"scan ranges must be a non-empty 1-D array, got shape {ranges.shape}")
         n, rmax = ranges.shape[0], self.layout.lidar_range
-        key = (n, scan.angle_min, scan.angle_increment)
-        plan = self._resample_cache.get(key)
-        if plan is None:
-            plan = self._resample_cache[key] = self._resample_plan(n, scan.angle_min, scan.angle_increment)
+        plan = self._plan(scan, n)
         # NaN (invalid) and inf (no return) read as "nothing within range": fmin ignores NaN.
         range_max = scan.range_max
         limit = min(rmax, range_max) if range_max > 0 else rmax
@@ -361,6 +451,13 @@ class ObservationBuilder:
         np.maximum(dst, 0.0, out=dst)
         dst *= self._inv_range
 
+    def _plan(self, scan: Scan, n: int) -> _Plan:
+        key = (n, scan.angle_min, scan.angle_increment)
+        plan = self._resample_cache.get(key)
+        if plan is None:
+            plan = self._resample_cache[key] = self._resample_plan(n, scan.angle_min, scan.angle_increment)
+        return plan
+
     def _resample_plan(self, n: int, angle_min: float, angle_increment: float) -> _Plan:
         """Map scan rays to builder sectors (sector j is centred on angle 2*pi*j/n_beams)."""
         if not (math.isfinite(angle_min) and math.isfinite(angle_increment)):
@@ -370,7 +467,9 @@ class ObservationBuilder:
         angles = angle_min + angle_increment * np.arange(n)
         sector = np.round(angles / width).astype(np.int64) % n_beams
         if n == n_beams and np.array_equal(sector, np.arange(n)):
-            return _Plan(np.arange(n), np.arange(n), None, np.zeros((1, n), np.intp), None)
+            ident = np.arange(n, dtype=np.int64)
+            ptr = np.arange(n + 1, dtype=np.int64)
+            return _Plan(ident, ident, None, np.zeros((1, n), np.intp), None, ptr, ident)
         order = np.argsort(sector, kind="stable")
         sorted_sec = sector[order]
         starts = np.flatnonzero(np.r_[True, sorted_sec[1:] != sorted_sec[:-1]])
@@ -383,10 +482,13 @@ class ObservationBuilder:
             table[:, j] = rays[0]
             table[: hi - lo, j] = rays
         unseen = np.flatnonzero(counts == 0)
-        return _Plan(order, starts, sectors, table, unseen if unseen.size else None)
+        ptr = np.r_[0, np.cumsum(counts)].astype(np.int64)  # CSR for the kernel: order is by sector
+        rays = np.ascontiguousarray(order, np.int64)
+        return _Plan(order, starts, sectors, table, unseen if unseen.size else None, ptr, rays)
 
 
 _F32 = np.dtype(np.float32)
+_is_float = float.__instancecheck__
 _POOL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -398,3 +500,5 @@ class _Plan(NamedTuple):
     sectors: np.ndarray | None  # the seen sectors; None when the scan is already the layout's beams
     table: np.ndarray  # (max rays per sector, n_beams) ray indices, padded with repeats
     unseen: np.ndarray | None  # sectors no ray falls in (they read as free), None when all are seen
+    ptr: np.ndarray  # int64 (n_beams + 1): sector j's rays are rays[ptr[j]:ptr[j + 1]] (the kernel)
+    rays: np.ndarray  # int64 ray indices grouped by sector

@@ -54,7 +54,7 @@ def check_policy_io(manifest: Manifest, name: str) -> None:
         )
 
 
-BACKENDS = ("auto", "onnxruntime", "numpy")
+BACKENDS = ("auto", "onnxruntime", "numpy", "numba")
 
 
 class OnnxPolicy:
@@ -63,12 +63,13 @@ class OnnxPolicy:
     ``act`` is tuned for batch 1: on the CPU provider, batch-1 calls run through an io binding
     to preallocated buffers (so ``act`` is not reentrant: one instance per thread), the session
     runs with one intra-op thread (see :func:`cadence.policy.providers.session_options`), and a
-    compiled numpy executor of the same graph (:mod:`cadence.policy.fastpath`) is used instead
-    when it reproduces ONNX Runtime's outputs and is measured faster at load (``backend="auto"``).
+    compiled numpy executor of the same graph (:mod:`cadence.policy.fastpath`) or, for a chain of
+    dense layers, the numba kernel (:mod:`cadence.policy.kernels`) is used instead when it
+    reproduces ONNX Runtime's outputs and is measured faster at load (``backend="auto"``).
 
     Args:
         loaded: The verified model.
-        backend: ``"auto"``, ``"onnxruntime"`` or ``"numpy"`` (the latter still verified).
+        backend: ``"auto"``, ``"onnxruntime"``, ``"numpy"`` or ``"numba"`` (forced ones still verified).
     """
 
     def __init__(self, loaded: LoadedModel, backend: str = "auto") -> None:
@@ -89,7 +90,7 @@ class OnnxPolicy:
             self._bind_batch1()
         self._forward = self._ort_forward
         if backend != "onnxruntime" and loaded.provider == CPU:
-            self._select_numpy(backend == "numpy")
+            self._select_fast(backend)
 
     def _bind_batch1(self) -> None:
         """Bind preallocated batch-1 input/output buffers once (io binding: no per-call OrtValues)."""
@@ -109,40 +110,71 @@ class OnnxPolicy:
             return self._y1.copy()
         return self._loaded.session.run(self._out, {self._in: obs})[0]
 
-    def _select_numpy(self, forced: bool) -> None:
+    def _select_fast(self, backend: str) -> None:
+        """Verify the numpy executor and the numba kernel against ONNX Runtime; keep the fastest."""
         try:
             graph = NumpyGraph(self._loaded.proto)
         except Unsupported as err:
-            if forced:
+            if backend != "auto":
                 raise
             LOG.info("numpy fast path not used for %s: %s", self.path.name, err)
             return
         rng = np.random.default_rng(0)
         probes = [golden_feeds(self.manifest)[self._in]]
         probes += [rng.standard_normal((b, self.obs_dim)).astype(np.float32) for b in (1, 1, 3, 64)]
+        candidates: dict[str, Any] = {}
+        if backend in ("auto", "numpy"):
+            candidates["numpy"] = graph.run
+        if backend in ("auto", "numba"):
+            kernel = self._numba_kernel(graph, forced=backend == "numba")
+            if kernel is not None:
+                candidates["numba"] = kernel.run
+        for name, run in list(candidates.items()):
+            if not self._agrees(run, probes):
+                message = f"{self.path.name}: the {name} executor disagrees with ONNX Runtime"
+                if backend != "auto":
+                    raise ModelRejected(message)
+                LOG.warning("%s; not used", message)
+                del candidates[name]
+        if not candidates:
+            return
+        times = {"onnxruntime": _median_us(self._ort_forward, probes[1])}
+        times.update({name: _median_us(run, probes[1]) for name, run in candidates.items()})
+        best = backend if backend != "auto" else min(times, key=times.__getitem__)
+        if best != "onnxruntime":
+            self.backend, self._forward = best, candidates[best]
+        LOG.info(
+            "%s: batch-1 median %s -> %s",
+            self.path.name,
+            ", ".join(f"{name} {t:.1f} us" for name, t in times.items()),
+            self.backend,
+        )
+
+    def _numba_kernel(self, graph: NumpyGraph, forced: bool) -> Any:
+        """The compiled MLP for this graph, or None (logged; raised when forced) when not possible."""
+        from cadence.policy import kernels
+
+        module = kernels.load()
+        plan = kernels.mlp_plan(graph) if module is not None else None
+        if plan is None:
+            why = "numba kernels unavailable" if module is None else "the graph is not a dense-layer chain"
+            if forced:
+                raise Unsupported(f"{self.path.name}: {why}")
+            LOG.info("numba kernel not used for %s: %s", self.path.name, why)
+            return None
+        return kernels.MlpKernel(module, plan)
+
+    def _agrees(self, run: Any, probes: list[np.ndarray]) -> bool:
+        """Same shape, dtype and values (within float32 rounding) as ONNX Runtime on every probe."""
         for obs in probes:
-            want, got = self._ort_forward(obs), graph.run(obs)
+            want, got = self._ort_forward(obs), run(obs)
             if (
                 got.shape != want.shape
                 or got.dtype != want.dtype
                 or not np.allclose(got, want, rtol=1e-5, atol=1e-6)
             ):
-                message = f"{self.path.name}: the numpy executor disagrees with ONNX Runtime"
-                if forced:
-                    raise ModelRejected(message)
-                LOG.warning("%s; using ONNX Runtime", message)
-                return
-        t_ort = _median_us(self._ort_forward, probes[1])
-        t_np = _median_us(graph.run, probes[1])
-        if forced or t_np < t_ort:
-            self.backend, self._forward = "numpy", graph.run
-        LOG.info(
-            "%s: batch-1 median onnxruntime %.1f us, numpy %.1f us -> %s",
-            self.path.name,
-            t_ort,
-            t_np,
-            self.backend,
-        )
+                return False
+        return True
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Run the policy.
