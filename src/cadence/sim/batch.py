@@ -9,6 +9,7 @@ policy's cost is paid once per K steps for the whole batch and evaluation costs 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -128,28 +129,69 @@ def rollout(
     for i, s in enumerate(scenarios):
         by_scene.setdefault(s.scene, []).append(i)
     for scene, idx in by_scene.items():
-        world = _shared_world(scene)
         cfg = config.replace(scene=scene, goals=())
-        slots = [_Slot(NavEnv(cfg, world=world)) for _ in range(min(n_envs, len(idx)))]
-        for i, res in zip(
-            idx, _run_scene(policy, [scenarios[j] for j in idx], slots, k, deadline), strict=True
-        ):
-            results[i] = res
+        envs = _checkout(scene, cfg, min(n_envs, len(idx)))
+        try:
+            slots = [_Slot(env) for env in envs]
+            for i, res in zip(
+                idx, _run_scene(policy, [scenarios[j] for j in idx], slots, k, deadline), strict=True
+            ):
+                results[i] = res
+        finally:
+            _checkin(scene, cfg, envs)
     return [results[i] for i in range(len(scenarios))]
 
 
 _WORLDS: dict[str, tuple[Any, Any]] = {}
+_IDLE: dict[str, dict[NavEnvConfig, list[NavEnv]]] = {}  # per scene, per config: envs no rollout holds
+_LOCK = threading.Lock()
 
 
 def _shared_world(scene: str) -> tuple[Any, Any]:
     """One compiled world per scene, reused by later rollouts (the gate and the benches call
     :func:`rollout` repeatedly; compiling costs tens of ms). Safe to share: randomisation is off
     here, and envs only ever write their own MjData."""
-    if scene not in _WORLDS:
-        if len(_WORLDS) >= 8:
-            _WORLDS.pop(next(iter(_WORLDS)))
-        _WORLDS[scene] = build_world(scene)
-    return _WORLDS[scene]
+    with _LOCK:
+        if scene not in _WORLDS:
+            if len(_WORLDS) >= 8:
+                evicted = next(iter(_WORLDS))
+                _WORLDS.pop(evicted)
+                _IDLE.pop(evicted, None)
+            _WORLDS[scene] = build_world(scene)
+        return _WORLDS[scene]
+
+
+def _checkout(scene: str, cfg: NavEnvConfig, n: int) -> list[NavEnv]:
+    """``n`` envs of the scene's shared world for one rollout: idle ones left by earlier rollouts
+    with the same config first, new ones for the rest. Building an env costs tens of ms (its MjData,
+    the observation builder's self-check), more than a short evaluation's stepping; a reused env is
+    as good as new because every episode starts with a full ``reset`` (the runner already reuses an
+    env for its next scenario). Envs are checked out, so concurrent rollouts never share one."""
+    world = _shared_world(scene)
+    envs: list[NavEnv] = []
+    try:
+        hash(cfg)
+    except TypeError:  # a config holding lists: no pooling
+        pool: list[NavEnv] = []
+    else:
+        with _LOCK:
+            pool = _IDLE.setdefault(scene, {}).setdefault(cfg, [])
+            while pool and len(envs) < n:
+                env = pool.pop()
+                if env.model is world[0]:  # not one of an evicted world
+                    envs.append(env)
+    return envs + [NavEnv(cfg, world=world) for _ in range(n - len(envs))]
+
+
+def _checkin(scene: str, cfg: NavEnvConfig, envs: list[NavEnv]) -> None:
+    """Return a rollout's envs to the idle pool (also after an error: the next reset rebuilds their state)."""
+    try:
+        hash(cfg)
+    except TypeError:
+        return
+    with _LOCK:
+        if scene in _WORLDS:
+            _IDLE.setdefault(scene, {}).setdefault(cfg, []).extend(envs)
 
 
 def _run_scene(

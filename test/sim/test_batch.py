@@ -1,0 +1,77 @@
+"""The batched runner keeps its envs between rollouts: reused envs play exactly what new ones play."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cadence.policy.runtime import load_policy
+from cadence.sim import batch
+from cadence.sim.batch import rollout, sample_scenarios
+from cadence.sim.errors import ValidationError
+from cadence.sim.registry import env_config
+
+OPTIONS = {"budget_speed": 0.8, "budget_slack": 2.0}
+
+
+class Breaks:
+    """Acts like ``inner`` for ``calls`` decisions, then raises (leaves the envs mid-episode)."""
+
+    def __init__(self, inner, calls: int) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.calls = inner, calls
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        self.calls -= 1
+        if self.calls < 0:
+            raise RuntimeError("policy broke")
+        return self.inner.act(obs)
+
+
+def _fields(res):  # type: ignore[no-untyped-def]
+    return [(r.steps, r.success, r.collision_steps, r.timed_out, r.ret, r.warnings) for r in res]
+
+
+def test_reused_envs_play_the_same_episodes_as_new_ones() -> None:
+    policy = load_policy("backup")
+    scenarios = sample_scenarios("apartment", 4, seed=11, **OPTIONS)
+    config = env_config("rover-apartment", **OPTIONS)
+    cfg = config.replace(scene="apartment", goals=())
+    batch._IDLE.clear()  # start without kept envs: the first rollout builds its own
+    first = rollout(policy, scenarios, n_envs=3, config=config)
+    kept = batch._IDLE["apartment"][cfg]
+    assert len(kept) == 3
+    ids = {id(e) for e in kept}
+
+    # a rollout that fails half-way returns its envs too, mid-episode; the next rollout resets them
+    with pytest.raises(RuntimeError, match="policy broke"):
+        rollout(Breaks(policy, 3), scenarios[::-1], n_envs=2, config=config)
+    assert len(batch._IDLE["apartment"][cfg]) == 3
+
+    again = rollout(policy, scenarios, n_envs=3, config=config)
+    assert {id(e) for e in batch._IDLE["apartment"][cfg]} == ids  # the same envs, reused
+    assert _fields(again) == _fields(first)
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a.path, b.path)
+
+    batch._IDLE.clear()  # and envs built afresh agree with both
+    fresh = rollout(policy, scenarios, n_envs=1, config=config)
+    assert _fields(fresh) == _fields(first)
+    for a, b in zip(first, fresh, strict=True):
+        np.testing.assert_array_equal(a.path, b.path)
+
+
+def test_a_config_change_gets_its_own_envs() -> None:
+    policy = load_policy("backup")
+    scenarios = sample_scenarios("apartment", 1, seed=3, **OPTIONS)
+    short = env_config("rover-apartment", budget_speed=0.8, budget_slack=0.5)
+    long = env_config("rover-apartment", **OPTIONS)
+    a = rollout(policy, scenarios, n_envs=1, config=short)
+    b = rollout(policy, scenarios, n_envs=1, config=long)
+    assert a[0].time_budget < b[0].time_budget  # not an env left configured by the other rollout
+    assert rollout(policy, scenarios, n_envs=1, config=short)[0].time_budget == a[0].time_budget
+
+
+def test_randomised_config_is_refused() -> None:
+    scenarios = sample_scenarios("apartment", 1, seed=0)
+    with pytest.raises(ValidationError, match="randomization"):
+        rollout(load_policy("backup"), scenarios, config=env_config("rover-apartment-dr"))
