@@ -7,8 +7,16 @@ with ``trigger: observation``, so every observation is one full control step: co
 observation builder, the safety filter, playback and — every K-th step — a policy decision
 (the shipped ONNX policy when present, else the backup controller).
 
-Same run, same node, three set-ups:
+The clock starts before the first message of the observation (the scan) is published and stops
+when the Twist arrives at the probe. The probe serializes both messages (``serialize_message`` of
+the stamped messages) before starting the clock and takes ``cmd_vel`` as bytes, decoding it after
+stopping the clock, so its own Python message handling is not counted as the executor's latency
+(``--probe messages``: the earlier probe, which published message objects, started the clock after
+the scan and stopped it after rclpy had built a Twist object; printed for comparison).
+
+Same run, same node, four set-ups:
 - one process, ``EventsExecutor`` (cadence's default; the issue's target: p99 <= 500 us),
+- the same with the message-object probe (the earlier methodology),
 - one process, ``SingleThreadedExecutor`` (rclpy's default, the alternative; printed as a ratio),
 - two processes (executor node in a child process on an EventsExecutor), over DDS.
 Final line: JSON with ``inprocess_p99_us`` and ``interprocess_p99_us``.
@@ -42,9 +50,15 @@ def _plan_json() -> str:
 
 
 class Probe:
-    """Sends observations and records the latency of each cmd_vel answer."""
+    """Sends observations and records the latency of each cmd_vel answer.
 
-    def __init__(self, context, n: int) -> None:
+    Args:
+        raw: Publish the observation as serialized bytes (serialized before the clock starts) and
+            take ``cmd_vel`` as bytes; False: publish and receive message objects, and start the
+            clock after the scan (the earlier methodology).
+    """
+
+    def __init__(self, context, n: int, raw: bool = True) -> None:
         import rclpy
         from geometry_msgs.msg import Twist
         from nav_msgs.msg import Odometry
@@ -53,11 +67,12 @@ class Probe:
 
         from cadence.ros import qos
 
+        self.raw = raw
         self.node = rclpy.create_node("latency_probe", context=context)
         self.plan_pub = self.node.create_publisher(String, "plan", qos.LATCHED)
         self.odom_pub = self.node.create_publisher(Odometry, "odom", qos.SENSOR)
         self.scan_pub = self.node.create_publisher(LaserScan, "scan", qos.SENSOR)
-        self.node.create_subscription(Twist, "cmd_vel", self._on_cmd, qos.COMMAND)
+        self.node.create_subscription(Twist, "cmd_vel", self._on_cmd, qos.COMMAND, raw=raw)
         self.odom = Odometry()
         self.odom.pose.pose.position.x, self.odom.pose.pose.position.y = 4.0, 4.0
         self.odom.pose.pose.orientation.w = 1.0
@@ -67,23 +82,38 @@ class Probe:
         self.k = 0
         self.sent = 0
         self.samples: list[int] = []
+        self.commands: list[tuple[float, float]] = []
         self.t_send = 0
 
     def send(self) -> None:
+        from rclpy.serialization import serialize_message
+
         self.k += 1
         ns = self.k * 50_000_000  # 20 Hz stamps
         for msg in (self.scan, self.odom):
             msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(ns, 1_000_000_000)
-        self.scan_pub.publish(self.scan)
-        self.t_send = time.perf_counter_ns()
-        self.odom_pub.publish(self.odom)
+        if self.raw:
+            scan, odom = serialize_message(self.scan), serialize_message(self.odom)
+            self.t_send = time.perf_counter_ns()
+            self.scan_pub.publish(scan)
+            self.odom_pub.publish(odom)
+        else:
+            self.scan_pub.publish(self.scan)
+            self.t_send = time.perf_counter_ns()
+            self.odom_pub.publish(self.odom)
         self.sent = self.k
 
-    def _on_cmd(self, _msg) -> None:
+    def _on_cmd(self, msg) -> None:
         t = time.perf_counter_ns()
         if self.sent == self.k and self.t_send:
             self.samples.append(t - self.t_send)
             self.t_send = 0
+            if self.raw:
+                from geometry_msgs.msg import Twist
+                from rclpy.serialization import deserialize_message
+
+                msg = deserialize_message(msg, Twist)
+            self.commands.append((msg.linear.x, msg.angular.z))
             if len(self.samples) < self.n:
                 self.send()
 
@@ -105,12 +135,23 @@ def _run(probe: Probe, executor, warmup: int, wall_limit: float = 120.0) -> np.n
     return np.array(probe.samples[warmup:]) / 1e3
 
 
+def _check_answers(probe: Probe) -> None:
+    """The executor must have answered with real commands (not only holds), or the bench is void."""
+    moving = sum(1 for v, w in probe.commands if v != 0.0 or w != 0.0)
+    if len(probe.samples) < probe.n or moving < len(probe.commands) // 2:
+        raise SystemExit(
+            f"bench void: {len(probe.samples)}/{probe.n} answers, {moving} of them non-zero commands"
+        )
+
+
 def _stats(us: np.ndarray) -> tuple[float, float, float]:
     p50, p90, p99 = np.percentile(us, [50, 90, 99])
     return float(p50), float(p90), float(p99)
 
 
-def inprocess(kind: str, iters: int, warmup: int, plan: str, model: str) -> tuple[np.ndarray, str]:
+def inprocess(
+    kind: str, iters: int, warmup: int, plan: str, model: str, raw: bool = True
+) -> tuple[np.ndarray, str]:
     import rclpy
     from std_msgs.msg import String
 
@@ -127,7 +168,7 @@ def inprocess(kind: str, iters: int, warmup: int, plan: str, model: str) -> tupl
                 {"model": model, "trigger": "observation", "autostart": True}
             ),
         )
-        probe = Probe(context, iters + warmup)
+        probe = Probe(context, iters + warmup, raw=raw)
         executor = make_executor(kind, context=context)
         executor.add_node(node)
         executor.add_node(probe.node)
@@ -135,6 +176,7 @@ def inprocess(kind: str, iters: int, warmup: int, plan: str, model: str) -> tupl
         for _ in range(20):
             executor.spin_once(timeout_sec=0.01)
         us = _run(probe, executor, warmup)
+        _check_answers(probe)
         what = node.model_name
         executor.shutdown()
         node.destroy_node()
@@ -173,6 +215,7 @@ def interprocess(iters: int, warmup: int, plan: str, model: str) -> np.ndarray:
         for _ in range(20):
             executor.spin_once(timeout_sec=0.05)
         us = _run(probe, executor, warmup)
+        _check_answers(probe)
         executor.shutdown()
         probe.node.destroy_node()
     finally:
@@ -201,25 +244,38 @@ def main() -> int:
     plan = _plan_json()
     results: dict[str, tuple[float, float, float, int]] = {}
     what = ""
-    for label, kind in (("in-process events", "events"), ("in-process single", "single")):
-        us, what = inprocess(kind, args.iters, args.warmup, plan, args.model)
+    # the two in-process EventsExecutor probes alternate in halves, so the machine's load hits both alike
+    runs: dict[str, list[np.ndarray]] = {"in-process events": [], "in-process events, message probe": []}
+    half = (args.iters + 1) // 2
+    for _ in range(2):
+        for label, raw in (("in-process events", True), ("in-process events, message probe", False)):
+            us, what = inprocess("events", half, args.warmup, plan, args.model, raw=raw)
+            runs[label].append(us)
+    for label, parts in runs.items():
+        us = np.concatenate(parts)
         results[label] = (*_stats(us), len(us))
+    us, _ = inprocess("single", args.iters, args.warmup, plan, args.model)
+    results["in-process single"] = (*_stats(us), len(us))
     us = interprocess(args.iters, args.warmup, plan, args.model)
     results["two processes events"] = (*_stats(us), len(us))
-    print(f"observation (odom + scan) -> cmd_vel through executor_node; controller: {what}")
-    print(f"{'set-up':<24}{'p50 us':>9}{'p90 us':>9}{'p99 us':>9}{'samples':>9}")
+    print(f"observation (scan + odom) -> cmd_vel through executor_node; controller: {what}")
+    print(f"{'set-up':<36}{'p50 us':>9}{'p90 us':>9}{'p99 us':>9}{'samples':>9}")
     for label, (p50, p90, p99, n) in results.items():
-        print(f"{label:<24}{p50:9.1f}{p90:9.1f}{p99:9.1f}{n:9d}")
+        print(f"{label:<36}{p50:9.1f}{p90:9.1f}{p99:9.1f}{n:9d}")
     ev, st, ip = results["in-process events"], results["in-process single"], results["two processes events"]
+    mp = results["in-process events, message probe"]
     print(
         f"EventsExecutor vs SingleThreadedExecutor: p50 {st[0] / ev[0]:.2f}x, p99 {st[2] / ev[2]:.2f}x faster"
     )
+    print(f"message-object probe vs bytes probe: p50 {mp[0] / ev[0]:.2f}x, p99 {mp[2] / ev[2]:.2f}x")
     out = {
         "inprocess_p50_us": round(ev[0], 1),
         "inprocess_p90_us": round(ev[1], 1),
         "inprocess_p99_us": round(ev[2], 1),
         "interprocess_p50_us": round(ip[0], 1),
         "interprocess_p99_us": round(ip[2], 1),
+        "message_probe_p50_us": round(mp[0], 1),
+        "message_probe_p99_us": round(mp[2], 1),
         "single_threaded_p50_us": round(st[0], 1),
         "single_threaded_p99_us": round(st[2], 1),
         "events_vs_single_p50": round(st[0] / ev[0], 2),
