@@ -272,3 +272,13 @@ def test_trajectory_encoder_rejects_other_shapes() -> None:
 
     with pytest.raises(ConversionError, match=r"\[K, 2\]"):
         TrajectoryEncoder().encode(np.zeros((2, 3)), 0.05, 0.0)
+
+
+def test_stamp_split_is_s_to_stamp() -> None:
+    from cadence.ros.pubsub import s_to_stamp
+    from cadence.ros.wire import s_to_sec_nanosec
+
+    rng = random.Random(9)
+    for t in [0.0, 0.05, 1 / 3, 2.9999999995, 1e5 + 0.05] + [rng.uniform(0, 2e6) for _ in range(500)]:
+        stamp = s_to_stamp(t)
+        assert s_to_sec_nanosec(t) == (stamp.sec, stamp.nanosec)

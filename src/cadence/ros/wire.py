@@ -196,6 +196,13 @@ def _deserialize(raw: bytes, msg_type: Any, what: str) -> Any:
 
 # --------------------------------------------------------------------------------------- encoders
 _TWIST = struct.Struct("<6d")
+_STAMP = struct.Struct("<iI")
+_VELOCITIES = struct.Struct("<2d")
+
+
+def s_to_sec_nanosec(t: float) -> tuple[int, int]:
+    """Seconds -> (sec, nanosec) rounded to the nanosecond (as :func:`cadence.ros.pubsub.s_to_stamp`)."""
+    return divmod(round(t * 1e9), 1_000_000_000)
 
 
 def encode_twist(v: float, omega: float) -> bytes:
@@ -223,8 +230,6 @@ class TrajectoryEncoder:
         Raises:
             ConversionError: if `actions` is not ``[K, 2]``.
         """
-        from cadence.ros.pubsub import s_to_stamp
-
         actions = np.asarray(actions, dtype=np.float64)
         if actions.ndim != 2 or actions.shape[1] != 2:
             raise ConversionError(f"sequence must have shape [K, 2], got {list(actions.shape)}")
@@ -234,16 +239,13 @@ class TrajectoryEncoder:
             entry = self._templates[key] = self._template(*key)
         template, offsets = entry
         buf = bytearray(template)
-        stamp = s_to_stamp(t)
-        struct.pack_into("<iI", buf, _HEADER, stamp.sec, stamp.nanosec)
-        rows = actions.tolist()
-        for offset, row in zip(offsets, rows, strict=True):
-            struct.pack_into("<2d", buf, offset, *row)
+        _STAMP.pack_into(buf, _HEADER, *s_to_sec_nanosec(t))
+        pack = _VELOCITIES.pack_into
+        for offset, (v, w) in zip(offsets, actions.tolist(), strict=True):
+            pack(buf, offset, v, w)
         return bytes(buf)
 
     def _template(self, k: int, control_dt: float) -> tuple[bytes, list[int]]:
-        from cadence.ros.pubsub import s_to_stamp
-
         out = bytearray(_ENCAPSULATION_LE)
 
         def pad(n: int) -> None:
@@ -273,6 +275,6 @@ class TrajectoryEncoder:
             out.extend(b"\x00" * 16)
             u32(0)  # accelerations
             u32(0)  # effort
-            d = s_to_stamp(i * control_dt)  # time_from_start, as sequence_to_trajectory rounds it
-            out.extend(struct.pack("<iI", d.sec, d.nanosec))
+            # time_from_start, rounded to the nanosecond as sequence_to_trajectory does
+            out.extend(_STAMP.pack(*s_to_sec_nanosec(i * control_dt)))
         return bytes(out), offsets
