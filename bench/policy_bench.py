@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cadence.policy.decision import Decider
 from cadence.policy.fastpath import Unsupported
 from cadence.policy.manifest import load_manifest
 from cadence.policy.observation import (
@@ -156,6 +157,13 @@ def _act_ratio(phases: dict[str, list[tuple[int, int, int]]], other: str, ours: 
     return float(np.median(np.array(phases[other])[:, 1]) / np.median(np.array(phases[ours])[:, 1]))
 
 
+class _PythonBuilder:
+    """THE builder's Python path (what runs when the compiled kernel is unavailable)."""
+
+    def __init__(self, builder: ObservationBuilder) -> None:
+        self.build = builder.build_python
+
+
 def components(data: list[tuple[RobotState, Scan, Targets, float]], iters: int) -> dict[str, float]:
     """Median us of the observation build and the safety filter vs their pre-tuning copies.
 
@@ -179,12 +187,15 @@ def components(data: list[tuple[RobotState, Scan, Targets, float]], iters: int) 
     builder, out = ObservationBuilder(), np.empty(DEFAULT_LAYOUT.obs_dim, np.float32)
     ours_f = SafetyFilter(SafetyConfig.for_robot())
     ref_f = oracles["test_safety_fast"]._ReferenceFilter(SafetyConfig.for_robot())
-    t: dict[str, list[int]] = {"obs": [], "obs_ref": [], "safety": [], "safety_ref": []}
+    python = _PythonBuilder(builder)
+    t: dict[str, list[int]] = {"obs": [], "obs_python": [], "obs_ref": [], "safety": [], "safety_ref": []}
     clock = time.perf_counter_ns
     for i in range(iters):
         state, scan, targets, remaining = data[i % len(data)]
         now = i * 0.05
-        for obs_b, obs_key in ((builder, "obs"), (ref_builder, "obs_ref"))[:: 1 if i % 2 else -1]:
+        for obs_b, obs_key in ((builder, "obs"), (python, "obs_python"), (ref_builder, "obs_ref"))[
+            :: 1 if i % 2 else -1
+        ]:
             t0 = clock()
             obs_b.build(state, scan, targets, remaining, (0.1, 0.2), out=out)
             t[obs_key].append(clock() - t0)
@@ -196,6 +207,100 @@ def components(data: list[tuple[RobotState, Scan, Targets, float]], iters: int) 
     return {key: round(float(np.median(v[iters // 10 :])) / 1e3, 2) for key, v in t.items()}
 
 
+Runner = Callable[..., tuple[int, ...]]
+
+
+def _phased_runner(builder: ObservationBuilder, act: Callable[[np.ndarray], np.ndarray]) -> Runner:
+    """THE builder, then ``act``, then the safety filter: returns four clock readings."""
+    buf = np.empty((1, builder.obs_dim), np.float32)
+    safety = SafetyFilter(SafetyConfig.for_robot())
+    clock = time.perf_counter_ns
+
+    def run(state: RobotState, scan: Scan, targets: Targets, remaining: float, now: float) -> tuple[int, ...]:
+        t0 = clock()
+        obs = builder.build(state, scan, targets, remaining, (0.0, 0.0), out=buf[0])
+        t1 = clock()
+        seq = act(buf)
+        t2 = clock()
+        safety.observe(obs, now)
+        safety.filter(float(seq[0, 0, 0]), float(seq[0, 0, 1]), now)
+        return t0, t1, t2, clock()
+
+    return run
+
+
+def _fused_runner(decider: Decider) -> Runner:
+    """:meth:`Decider.decide` (cadence's entry point): two clock readings, no phases."""
+    clock = time.perf_counter_ns
+    decide = decider.decide
+
+    def run(state: RobotState, scan: Scan, targets: Targets, remaining: float, now: float) -> tuple[int, ...]:
+        t0 = clock()
+        decide(state, scan, targets, remaining, (0.0, 0.0), now)
+        return t0, clock()
+
+    return run
+
+
+def _check_decisions(runners: dict[str, Runner], decider: Decider, builder: ObservationBuilder, policy: OnnxPolicy,
+                     data: list[tuple[RobotState, Scan, Targets, float]]) -> None:  # fmt: skip
+    """The fused decision gives the unfused one's observation, actions and command."""
+    ref = SafetyFilter(SafetyConfig.for_robot())
+    for i, (state, scan, targets, remaining) in enumerate(data[:64]):
+        actions, command = decider.decide(state, scan, targets, remaining, (0.0, 0.0), i * 0.4)
+        obs = builder.build_python(state, scan, targets, remaining, (0.0, 0.0))
+        want = policy.act(obs[None, :])
+        ref.observe(obs, i * 0.4)
+        want_cmd = ref.filter(float(want[0, 0, 0]), float(want[0, 0, 1]), i * 0.4)
+        if not (np.array_equal(decider.obs, obs) and np.allclose(actions, want, rtol=1e-5, atol=1e-6)):
+            raise SystemExit(f"the fused decision differs from the unfused one on input {i}")
+        if not np.allclose(command[:2], want_cmd[:2], rtol=1e-5, atol=1e-6) or command[2:] != want_cmd[2:]:
+            raise SystemExit(f"the fused decision's command differs on input {i}: {command} vs {want_cmd}")
+
+
+def _timed(runners: dict[str, Runner], data: list[tuple[RobotState, Scan, Targets, float]],
+           schedule: list[tuple[int, str]], skip: int) -> tuple[dict[str, list[int]], dict[str, list[tuple[int, ...]]]]:  # fmt: skip
+    """Run ``schedule`` ((input index, contender) pairs, in order); totals and phases in ns."""
+    times: dict[str, list[int]] = {name: [] for name in runners}
+    phases: dict[str, list[tuple[int, ...]]] = {name: [] for name in runners}
+    for k, (i, name) in enumerate(schedule):
+        state, scan, targets, remaining = data[i % len(data)]
+        stamps = runners[name](state, scan, targets, remaining, i * 0.4)
+        if k >= skip:
+            times[name].append(stamps[-1] - stamps[0])
+            if len(stamps) == 4:
+                phases[name].append((stamps[1] - stamps[0], stamps[2] - stamps[1], stamps[3] - stamps[2]))
+    return times, phases
+
+
+def _stats(times: dict[str, list[int]]) -> dict[str, dict[str, float]]:
+    return {
+        n: dict(zip(("p50", "p90", "p99"), (round(float(v), 2) for v in np.percentile(np.array(t) / 1e3, [50, 90, 99])), strict=True))
+        for n, t in times.items()
+    }  # fmt: skip
+
+
+def _ratio(stats: dict[str, dict[str, float]], other: str, ours: str, key: str) -> float:
+    return round(stats[other][key] / stats[ours][key], 2)
+
+
+def _table(
+    title: str, times: dict[str, list[int]], phases: dict[str, list[tuple[int, ...]]], ours: str
+) -> None:
+    stats = _stats(times)
+    print(f"-- {title}")
+    print(f"{'contender':<28}{'p50 us':>9}{'p99 us':>9}{'p50 x':>8}{'p99 x':>8}   p50 of obs / act / safety")
+    for n, st in stats.items():
+        split = "(one call)"
+        if phases[n]:
+            obs_us, act_us, safe_us = np.median(np.array(phases[n]), axis=0) / 1e3
+            split = f"{obs_us:.1f} / {act_us:.1f} / {safe_us:.1f}"
+        print(
+            f"{n:<28}{st['p50']:9.1f}{st['p99']:9.1f}{st['p50'] / stats[ours]['p50']:7.2f}x"
+            f"{st['p99'] / stats[ours]['p99']:7.2f}x   {split}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iters", type=int, default=3000)
@@ -203,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         "--beams", type=int, default=360, help="rays in the LaserScan fed to the builder (sim: 36)"
     )
     parser.add_argument("--model", help="ONNX policy (default: shipped model, else an exported SRL actor)")
+    parser.add_argument("--block", type=int, default=100, help="decisions per block in the block measurement")
     args = parser.parse_args(argv)
 
     import torch
@@ -230,8 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     def sb3_act(obs: np.ndarray) -> np.ndarray:
         return sac.predict(obs, deterministic=True)[0].reshape(-1, action.k, len(action.names))
 
+    ours_act = f"cadence ({policy.backend})"
     contenders: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-        f"cadence ({policy.backend})": policy.act,
+        ours_act: policy.act,
         "onnxruntime": ort_only.act,
         "torch-eager": torch_act,
         "sb3-predict": sb3_act,
@@ -247,71 +354,82 @@ def main(argv: list[str] | None = None) -> int:
 
     builder = ObservationBuilder(ObservationLayout.from_dict(policy.manifest.observation))
     data = inputs(256, args.beams)
-    buffers = {name: np.empty((1, builder.obs_dim), np.float32) for name in contenders}
-    filters = {name: SafetyFilter(SafetyConfig.for_robot()) for name in contenders}
-    times: dict[str, list[int]] = {name: [] for name in contenders}
-    phases: dict[str, list[tuple[int, int, int]]] = {name: [] for name in contenders}
-    names = list(contenders)
-    warmup = 200
-    shuffle = np.random.default_rng(2)
+    # cadence's decision is its fused entry point (the executor's: one compiled call when it can);
+    # every other contender (and "cadence-unfused": the same policy through the public calls) runs
+    # THE builder + its policy call + the safety filter, phase by phase
+    decider = Decider(policy, builder, SafetyFilter(SafetyConfig.for_robot()))
+    ours = f"cadence ({policy.backend}{', fused' if decider.fused else ''})"
+    runners: dict[str, Callable[..., tuple[int, ...]]] = {ours: _fused_runner(decider)}
+    runners["cadence-unfused"] = _phased_runner(builder, policy.act)
+    runners.update({name: _phased_runner(builder, fn) for name, fn in contenders.items() if name != ours_act})
+    names = list(runners)
+    _check_decisions(runners, decider, builder, policy, data)
+
     gc.collect()
     gc.disable()  # as timeit does: a collection pause would land on whichever contender runs then
-    for i in range(args.iters + warmup):
-        state, scan, targets, remaining = data[i % len(data)]
-        order = [names[j] for j in shuffle.permutation(len(names))]  # no fixed order or neighbours
-        for name in order:
-            act, buf, safety = contenders[name], buffers[name], filters[name]
-            now = i * 0.4
-            t0 = time.perf_counter_ns()
-            obs = builder.build(state, scan, targets, remaining, (0.0, 0.0), out=buf[0])
-            t1 = time.perf_counter_ns()
-            seq = act(buf)
-            t2 = time.perf_counter_ns()
-            safety.observe(obs, now)
-            safety.filter(float(seq[0, 0, 0]), float(seq[0, 0, 1]), now)
-            t3 = time.perf_counter_ns()
-            if i >= warmup:
-                times[name].append(t3 - t0)
-                phases[name].append((t1 - t0, t2 - t1, t3 - t2))
-
+    shuffle = np.random.default_rng(2)
+    warmup = 200
+    # interleaved: every iteration runs each contender once, in a fresh random order (the others
+    # run between two of our decisions: caches are cold, as after any other work on the machine)
+    schedule = [(i, n) for i in range(args.iters + warmup) for n in shuffle.permutation(names)]
+    inter = _timed(runners, data, schedule, skip=warmup * len(names))
+    # blocks: each contender alone for --block decisions, blocks alternating in a random order
+    # for several rounds (an executor process runs only its own decision path between decisions;
+    # machine load still hits every contender alike). Nothing is discarded: a block's first
+    # decisions, cold after the previous contender, are in the percentiles.
+    rounds = max(1, args.iters // args.block)
+    schedule = [
+        (r * args.block + b, str(n))
+        for r in range(rounds)
+        for n in shuffle.permutation(names)
+        for b in range(args.block)
+    ]
+    block = _timed(runners, data, schedule, skip=0)
     parts = components(data, args.iters) if builder.layout == DEFAULT_LAYOUT else {}
     gc.enable()
-    stats = {n: np.percentile(np.array(t) / 1e3, [50, 99]) for n, t in times.items()}
-    ours = names[0]
+
     print(f"model: {path} ({source}); provider {policy.provider}; auto backend -> {policy.backend}")
-    print(
-        f"decision = observation build + act (batch 1) + safety filter; {args.iters} interleaved iterations"
-    )
-    print(f"{'contender':<24}{'p50 us':>9}{'p99 us':>9}{'p50 x':>8}{'p99 x':>8}   p50 of obs / act / safety")
-    for n, (p50, p99) in stats.items():
-        obs_us, act_us, safe_us = np.median(np.array(phases[n]), axis=0) / 1e3
-        print(
-            f"{n:<24}{p50:9.1f}{p99:9.1f}{p50 / stats[ours][0]:7.2f}x{p99 / stats[ours][1]:7.2f}x"
-            f"   {obs_us:.1f} / {act_us:.1f} / {safe_us:.1f}"
-        )
+    print("decision = observation build + act (batch 1) + safety filter on the first command")
+    for title, (times, phases) in (
+        (f"interleaved, {args.iters} iterations", inter),
+        (f"blocks of {args.block}, {rounds} rounds", block),
+    ):
+        _table(title, times, phases, ours)
     if parts:
         print(
-            f"warm, back to back: observation build {parts['obs']:.1f} us (pre-tuning copy "
-            f"{parts['obs_ref']:.1f} us, {parts['obs_ref'] / parts['obs']:.2f}x); safety observe+filter "
+            f"warm, back to back: observation build {parts['obs']:.1f} us (Python path "
+            f"{parts['obs_python']:.1f} us, pre-tuning copy {parts['obs_ref']:.1f} us, "
+            f"{parts['obs_ref'] / parts['obs']:.2f}x); safety observe+filter "
             f"{parts['safety']:.1f} us (copy {parts['safety_ref']:.1f} us, "
             f"{parts['safety_ref'] / parts['safety']:.2f}x)"
         )
+    st = {mode: _stats(t) for mode, (t, _) in (("interleaved", inter), ("block", block))}
     result = {
-        "p50_us": round(float(stats[ours][0]), 2),
-        "p99_us": round(float(stats[ours][1]), 2),
-        "p90_us": round(float(np.percentile(np.array(times[ours]) / 1e3, 90)), 2),
-        "speedup_vs_sb3": round(float(stats["sb3-predict"][0] / stats[ours][0]), 2),
-        "speedup_vs_torch": round(float(stats["torch-eager"][0] / stats[ours][0]), 2),
-        "p99_speedup_vs_sb3": round(float(stats["sb3-predict"][1] / stats[ours][1]), 2),
-        "p99_speedup_vs_torch": round(float(stats["torch-eager"][1] / stats[ours][1]), 2),
-        "act_p50_us": round(float(np.median(np.array(phases[ours])[:, 1])) / 1e3, 2),
-        "act_speedup_vs_sb3": round(_act_ratio(phases, "sb3-predict", ours), 2),
-        "act_speedup_vs_torch": round(_act_ratio(phases, "torch-eager", ours), 2),
+        "p99_us": st["block"][ours]["p99"],
+        "p99_mode": "block",
+        "p50_us": st["block"][ours]["p50"],
+        "p90_us": st["block"][ours]["p90"],
+        "speedup_vs_sb3": _ratio(st["block"], "sb3-predict", ours, "p50"),
+        "speedup_vs_torch": _ratio(st["block"], "torch-eager", ours, "p50"),
+        "p99_speedup_vs_sb3": _ratio(st["block"], "sb3-predict", ours, "p99"),
+        "p99_speedup_vs_torch": _ratio(st["block"], "torch-eager", ours, "p99"),
+        "interleaved_p50_us": st["interleaved"][ours]["p50"],
+        "interleaved_p99_us": st["interleaved"][ours]["p99"],
+        "interleaved_speedup_vs_sb3": _ratio(st["interleaved"], "sb3-predict", ours, "p50"),
+        "interleaved_speedup_vs_torch": _ratio(st["interleaved"], "torch-eager", ours, "p50"),
+        "interleaved_p99_speedup_vs_sb3": _ratio(st["interleaved"], "sb3-predict", ours, "p99"),
+        "unfused_p50_us": st["block"]["cadence-unfused"]["p50"],
+        "unfused_p99_us": st["block"]["cadence-unfused"]["p99"],
+        "act_p50_us": round(float(np.median(np.array(block[1]["cadence-unfused"])[:, 1])) / 1e3, 2),
+        "act_speedup_vs_sb3": round(_act_ratio(block[1], "sb3-predict", "cadence-unfused"), 2),
+        "act_speedup_vs_torch": round(_act_ratio(block[1], "torch-eager", "cadence-unfused"), 2),
         **{f"{key}_us": value for key, value in parts.items()},
         "backend": policy.backend,
+        "fused": decider.fused,
         "provider": policy.provider,
         "model": source,
         "iters": args.iters,
+        "block": args.block,
         "scan_beams": args.beams,
     }
     print(json.dumps(result))

@@ -149,12 +149,12 @@ build_obs = njit(
 )(_build_obs)
 
 
-@njit(
-    types.void(f32[:, ::1], f32[::1], i64[:, ::1], i64[:, ::1], f32[::1], f32[:, ::1], f32[::1]),
-    **_OPTS,
-)
-def mlp(x, weights, layers, ops, consts, out, scratch):  # pragma: no cover - compiled
-    """A chain of dense layers with elementwise post-operations, row by row (float32 throughout).
+_NET_ARGS = (f32[::1], i64[:, ::1], i64[:, ::1], f32[::1])  # weights, layers, ops, consts
+
+
+@njit(types.void(f32[::1], f32[::1], *_NET_ARGS, f32[::1]), **_OPTS)
+def _mlp_row(src, dst, weights, layers, ops, consts, scratch):  # pragma: no cover - compiled
+    """One row through a chain of dense layers with elementwise post-operations (float32).
 
     ``layers[l] = (n_in, n_out, w_offset, b_offset or -1, first op, end op)``, W stored (n_in, n_out)
     row-major in ``weights``; ``ops[k] = (code, const offset)`` with a full-width constant vector
@@ -162,39 +162,98 @@ def mlp(x, weights, layers, ops, consts, out, scratch):  # pragma: no cover - co
     """
     half = scratch.shape[0] // 2
     last = layers.shape[0] - 1
-    for row in range(x.shape[0]):
-        src = x[row]
-        for layer in range(last + 1):
-            n_in, n_out, w_off, b_off = layers[layer, 0], layers[layer, 1], layers[layer, 2], layers[layer, 3]
-            if layer == last:
-                dst = out[row]
-            else:
-                base = (layer % 2) * half
-                dst = scratch[base : base + n_out]
+    for layer in range(last + 1):
+        n_in, n_out, w_off, b_off = layers[layer, 0], layers[layer, 1], layers[layer, 2], layers[layer, 3]
+        if layer == last:
+            y = dst
+        else:
+            base = (layer % 2) * half
+            y = scratch[base : base + n_out]
+        for j in range(n_out):
+            y[j] = 0.0
+        for i in range(n_in):  # y += x_i * W[i, :]: contiguous rows, vectorised, no reassociation
+            xi = src[i]
+            wrow = weights[w_off + i * n_out : w_off + (i + 1) * n_out]
             for j in range(n_out):
-                dst[j] = 0.0
-            for i in range(n_in):  # y += x_i * W[i, :]: contiguous, vectorised, no reassociation
-                xi = src[i]
-                wrow = weights[w_off + i * n_out : w_off + (i + 1) * n_out]
-                for j in range(n_out):
-                    dst[j] += xi * wrow[j]
-            if b_off >= 0:
-                for j in range(n_out):
-                    dst[j] += weights[b_off + j]
-            for k in range(layers[layer, 4], layers[layer, 5]):
-                code, c_off = ops[k, 0], ops[k, 1]
-                for j in range(n_out):
-                    y = dst[j]
-                    if code == OP_RELU:
-                        if y < 0.0:
-                            y = np.float32(0.0)
-                    elif code == OP_TANH:
-                        y = np.float32(math.tanh(np.float64(y)))
-                    elif code == OP_SIGMOID:
-                        y = np.float32(1.0 / (1.0 + math.exp(-np.float64(y))))
-                    elif code == OP_MUL:
-                        y = y * consts[c_off + j]
-                    else:
-                        y = y + consts[c_off + j]
-                    dst[j] = y
-            src = dst
+                y[j] += xi * wrow[j]
+        if b_off >= 0:
+            for j in range(n_out):
+                y[j] += weights[b_off + j]
+        for k in range(layers[layer, 4], layers[layer, 5]):
+            code, c_off = ops[k, 0], ops[k, 1]
+            for j in range(n_out):
+                v = y[j]
+                if code == OP_RELU:
+                    if v < 0.0:
+                        v = np.float32(0.0)
+                elif code == OP_TANH:
+                    v = np.float32(math.tanh(np.float64(v)))
+                elif code == OP_SIGMOID:
+                    v = np.float32(1.0 / (1.0 + math.exp(-np.float64(v))))
+                elif code == OP_MUL:
+                    v = v * consts[c_off + j]
+                else:
+                    v = v + consts[c_off + j]
+                y[j] = v
+        src = y
+
+
+@njit(types.void(f32[:, ::1], *_NET_ARGS, f32[:, ::1], f32[::1]), **_OPTS)
+def mlp(x, weights, layers, ops, consts, out, scratch):  # pragma: no cover - compiled
+    """``out[b] = net(x[b])`` for every row (see :func:`_mlp_row`)."""
+    for row in range(x.shape[0]):
+        _mlp_row(x[row], out[row], weights, layers, ops, consts, scratch)
+
+
+@njit(types.int64(f32[::1]), **_OPTS)
+def verdict(obs):  # pragma: no cover - compiled
+    """1: ``obs . obs`` is certainly finite; 0: certainly not (a NaN/inf entry); 2: ask BLAS.
+
+    :meth:`SafetyFilter.observe` tests ``isfinite(obs . obs)``; below 1e18 per entry the float32
+    sum of squares of a 4096-vector cannot overflow, so only huge finite entries need the dot.
+    """
+    out = 1
+    for i in range(obs.shape[0]):
+        v = obs[i]
+        if not math.isfinite(v):
+            return 0
+        if abs(v) >= 1e18 or obs.shape[0] > 4096:
+            out = 2
+    return out
+
+
+def _build_checked(
+    out, x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, t_rem, c0, c1, limit, params, ranges, ptr, rays
+):
+    """:func:`build_obs`, then its :func:`verdict`."""
+    build_obs(out, x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, t_rem, c0, c1, limit, params, ranges, ptr, rays)
+    return verdict(out)
+
+
+build_checked = njit(
+    [i64(*_OBS_ARGS, ranges, i64[::1], i64[::1]) for ranges in (f64[:], f32[:])],
+    **_OPTS,
+)(_build_checked)
+
+
+def _decide(
+    obs, actions, x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, t_rem, c0, c1, limit, params, ranges, ptr, rays,
+    weights, layers, ops, consts, scratch,
+):  # fmt: skip
+    """The observation (see :func:`build_obs`), its :func:`verdict`, and the net on it, in one call.
+
+    Returns (verdict, first action's two components as doubles).
+    """
+    build_obs(obs, x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, t_rem, c0, c1, limit, params, ranges, ptr, rays)
+    _mlp_row(obs, actions[0], weights, layers, ops, consts, scratch)
+    return verdict(obs), np.float64(actions[0, 0]), np.float64(actions[0, 1])
+
+
+_DECIDE_RET = types.Tuple((i64, f64, f64))
+decide = njit(
+    [
+        _DECIDE_RET(f32[::1], f32[:, ::1], *_OBS_ARGS[1:], ranges, i64[::1], i64[::1], *_NET_ARGS, f32[::1])
+        for ranges in (f64[:], f32[:])
+    ],
+    **_OPTS,
+)(_decide)

@@ -16,6 +16,7 @@ import numpy as np
 from cadence.planner.plan import Plan
 from cadence.planner.scene import Scene
 from cadence.policy.backup import BackupPolicy, BackupSwitch
+from cadence.policy.decision import Decider
 from cadence.policy.mission import PlanFollower
 from cadence.policy.observation import ObservationBuilder, ObservationError, RobotState, Scan
 from cadence.policy.playback import ActionSequence, PlaybackConfig, Player
@@ -56,10 +57,6 @@ class ExecutorCore:
         self.backup = backup or (policy if isinstance(policy, BackupPolicy) else BackupPolicy())
         self.control_dt = float(action.control_dt)
         self.builder = ObservationBuilder()
-        if self.builder.obs_dim != policy.obs_dim:
-            raise ObservationError(
-                f"policy expects obs_dim {policy.obs_dim}, this build's observation has {self.builder.obs_dim}"
-            )
         self.player = Player(
             PlaybackConfig(control_dt=self.control_dt, decision_period=action.k * self.control_dt)
         )
@@ -67,7 +64,9 @@ class ExecutorCore:
             SafetyConfig.for_robot(obs_timeout=stale_timeout, control_dt=self.control_dt)
         )
         self.switch = BackupSwitch()
-        self._obs = np.zeros(self.builder.obs_dim, np.float32)
+        # builds each observation into its buffer and feeds the filter (one compiled call when it can)
+        self.decider = Decider(policy, self.builder, self.safety)
+        self._obs = self.decider.obs
         self.follower: PlanFollower | None = None
         self.last_command = (0.0, 0.0)
         self._obs_ok, self._obs_stamp = False, -math.inf
@@ -99,18 +98,17 @@ class ExecutorCore:
         self._obs_stamp = stamp
         self.follower.update(state.x, state.y, stamp)
         try:
-            obs = self.builder.build(
+            self._obs_ok = self.decider.observe(
                 state,
                 scan,
                 self.follower.targets(),
                 self.follower.time_remaining(stamp),
                 self.last_command,
-                self._obs,
+                stamp,
             )
         except ObservationError:
             self.safety.observe(_NAN_OBS, stamp)
             return False
-        self._obs_ok = self.safety.observe(obs, stamp)
         return self._obs_ok
 
     # ------------------------------------------------------------------ control

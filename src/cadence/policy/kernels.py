@@ -162,8 +162,8 @@ class MlpKernel:
     def __init__(self, module: ModuleType, plan: MlpPlan) -> None:
         self.plan = plan
         self._mlp = module.mlp
-        self._args = (plan.weights, plan.layers, plan.ops, plan.consts)
-        self._scratch = plan.scratch()
+        self.arrays = (plan.weights, plan.layers, plan.ops, plan.consts)
+        self.scratch = plan.scratch()  # written by every call: one kernel per thread
         self._shape1 = (1, *plan.out_tail)
 
     def run(self, x: np.ndarray) -> np.ndarray:
@@ -171,8 +171,8 @@ class MlpKernel:
             x = np.ascontiguousarray(x)
         n = x.shape[0]
         out = np.empty((n, self.plan.n_out), np.float32)
-        w, layers, ops, consts = self._args
-        self._mlp(x, w, layers, ops, consts, out, self._scratch)
+        w, layers, ops, consts = self.arrays
+        self._mlp(x, w, layers, ops, consts, out, self.scratch)
         return out.reshape(self._shape1 if n == 1 else (n, *self.plan.out_tail))
 
 

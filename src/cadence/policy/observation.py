@@ -314,7 +314,8 @@ class ObservationBuilder:
             return module.build_obs
         if required:
             raise ObservationError(f"compiled observation builder unavailable: {why}")
-        kernels.LOG.warning("observation builder: compiled kernel not used (%s); Python path", why)
+        if module is not None:  # (kernels.load has logged why it has no module, once)
+            kernels.LOG.warning("observation builder: compiled kernel not used (%s); Python path", why)
         return None
 
     def build(
@@ -340,42 +341,62 @@ class ObservationBuilder:
         Raises:
             ObservationError: for a non-finite pose or a scan whose shape does not fit its fields.
         """
-        kernel = self._kernel
-        if kernel is not None and (out is None or out.__class__ is np.ndarray):
-            x, y, yaw = state.x, state.y, state.yaw
-            if not (isfinite(x) and isfinite(y) and isfinite(yaw)):
-                raise ObservationError(f"robot pose must be finite, got ({x}, {y}, {yaw})")
-            if out is None:
-                o = np.empty(self.obs_dim, np.float32)
-            elif out.dtype == _F32 and out.flags.c_contiguous and out.shape == (self.obs_dim,):
-                o = out
-            else:
-                o = None
-            try:  # anything unusual (malformed targets, ...) takes the Python path: same errors
-                cx, cy = targets.current
-                nx, ny = targets.next
-                gx, gy = targets.goal
-                v, w = state.v, state.omega
-                c0, c1 = last_command[0], last_command[1]
-                ranges = scan.ranges
-            except Exception:
-                o = None
-            # float (or np.float64) inputs only: e.g. np.float32 targets make Python round in float32
-            if (
-                o is not None
-                and ranges.__class__ is np.ndarray
-                and ranges.dtype in _POOL_DTYPES
-                and ranges.ndim == 1
-                and ranges.shape[0]
-                and all(map(_is_float, (x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, time_remaining, c0, c1)))
-            ):
-                plan = self._plan(scan, ranges.shape[0])
-                rmax, range_max = self.layout.lidar_range, scan.range_max
-                limit = min(rmax, range_max) if range_max > 0 else rmax
-                kernel(o, x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, time_remaining, c0, c1, limit,
-                       self._params, ranges, plan.ptr, plan.rays)  # fmt: skip
-                return o
+        if self._kernel is not None and (out is None or out.__class__ is np.ndarray):
+            args = self.kernel_args(state, scan, targets, time_remaining, last_command)
+            if args is not None:
+                if out is None:
+                    out = np.empty(self.obs_dim, np.float32)
+                    self._kernel(out, *args)
+                    return out
+                if out.dtype == _F32 and out.flags.c_contiguous and out.shape == (self.obs_dim,):
+                    self._kernel(out, *args)
+                    return out
         return self.build_python(state, scan, targets, time_remaining, last_command, out)
+
+    def kernel_args(
+        self,
+        state: RobotState,
+        scan: Scan,
+        targets: Targets,
+        time_remaining: float,
+        last_command: tuple[float, float],
+    ) -> tuple[Any, ...] | None:
+        """The compiled kernel's arguments after ``out`` (:func:`cadence.policy._jit.build_obs`).
+
+        None when the kernel is off or the inputs are anything but floats (np.float64 included)
+        and a 1-D float32/float64 scan: e.g. np.float32 targets make the Python code round in
+        float32, and malformed inputs must raise the Python code's errors, in its order.
+
+        Raises:
+            ObservationError: for a non-finite pose, or scan angles that are not finite.
+        """
+        x, y, yaw = state.x, state.y, state.yaw
+        if not (isfinite(x) and isfinite(y) and isfinite(yaw)):
+            raise ObservationError(f"robot pose must be finite, got ({x}, {y}, {yaw})")
+        if self._kernel is None:
+            return None
+        try:
+            cx, cy = targets.current
+            nx, ny = targets.next
+            gx, gy = targets.goal
+            v, w = state.v, state.omega
+            c0, c1 = last_command[0], last_command[1]
+            ranges = scan.ranges
+        except Exception:
+            return None
+        if not (
+            ranges.__class__ is np.ndarray
+            and ranges.dtype in _POOL_DTYPES
+            and ranges.ndim == 1
+            and ranges.shape[0]
+            and all(map(_is_float, (x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, time_remaining, c0, c1)))
+        ):
+            return None
+        plan = self._plan(scan, ranges.shape[0])
+        rmax, range_max = self.layout.lidar_range, scan.range_max
+        limit = min(rmax, range_max) if range_max > 0 else rmax
+        return (x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, time_remaining, c0, c1, limit,
+                self._params, ranges, plan.ptr, plan.rays)  # fmt: skip
 
     def build_python(
         self,

@@ -85,6 +85,7 @@ class OnnxPolicy:
         self._in = loaded.manifest.inputs[0].name
         self._out = [loaded.manifest.outputs[0].name]
         self.backend = "onnxruntime"
+        self.kernel: Any = None  # the compiled MLP when backend == "numba" (cadence.policy.decision)
         self._io: Any = None
         if loaded.provider == CPU:
             self._bind_batch1()
@@ -143,6 +144,8 @@ class OnnxPolicy:
         best = backend if backend != "auto" else min(times, key=times.__getitem__)
         if best != "onnxruntime":
             self.backend, self._forward = best, candidates[best]
+            if best == "numba":
+                self.kernel = candidates[best].__self__
         LOG.info(
             "%s: batch-1 median %s -> %s",
             self.path.name,

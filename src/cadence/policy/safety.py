@@ -147,6 +147,12 @@ class SafetyFilter:
         self._obs_time, self._obs_ok = stamp, ok
         return ok
 
+    def observe_checked(self, finite: bool, stamp: float) -> bool:
+        """:meth:`observe` for an observation whose finiteness the caller has already established
+        (the compiled decision kernel does, with the same criterion). Returns ``finite``."""
+        self._obs_time, self._obs_ok = stamp, finite
+        return finite
+
     def filter(self, v: float, omega: float, now: float) -> Command:
         """Filter one command at time ``now`` (same clock as the observation stamps)."""
         self._steps += 1
