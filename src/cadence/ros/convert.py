@@ -25,6 +25,7 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 from cadence.data.messages import OdomSample  # one planar-odometry type for live topics and bags
 from cadence.ros.errors import ConversionError
 from cadence.ros.pubsub import s_to_stamp, stamp_to_s
+from cadence.ros.wire import odom_fields_to_sample, yaw_from_quaternion
 
 SEQUENCE_JOINTS = ("v", "omega")
 
@@ -34,27 +35,17 @@ def yaw_to_quaternion(yaw: float) -> Quaternion:
 
 
 def quaternion_to_yaw(q: Quaternion) -> float:
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+    return yaw_from_quaternion(q.x, q.y, q.z, q.w)
 
 
 def odom_to_sample(msg: Odometry) -> OdomSample:
-    """Odometry -> OdomSample.
+    """Odometry -> OdomSample (the same function the executor applies to serialized samples).
 
     Raises:
         ConversionError: if any used field is NaN or infinite (the executor then holds).
     """
-    p, q, tw = msg.pose.pose.position, msg.pose.pose.orientation, msg.twist.twist
-    sample = OdomSample(
-        t=stamp_to_s(msg.header.stamp),
-        x=float(p.x),
-        y=float(p.y),
-        yaw=quaternion_to_yaw(q),
-        v=float(tw.linear.x),
-        omega=float(tw.angular.z),
-    )
-    if not all(math.isfinite(v) for v in sample):
-        raise ConversionError(f"odom: non-finite value in {sample}")
-    return sample
+    s, p, q, tw = msg.header.stamp, msg.pose.pose.position, msg.pose.pose.orientation, msg.twist.twist
+    return odom_fields_to_sample(s.sec, s.nanosec, p.x, p.y, q.x, q.y, q.z, q.w, tw.linear.x, tw.angular.z)
 
 
 def sample_to_odom(s: OdomSample, frame_id: str = "odom", child_frame_id: str = "base_link") -> Odometry:

@@ -34,13 +34,19 @@ _CDR_LE, _CDR_BE = b"\x00\x01", b"\x00\x00"
 _ENCAPSULATION_LE = b"\x00\x01\x00\x00"
 
 
-def _endian(raw: bytes) -> str | None:
-    kind = raw[:2]
-    if kind == _CDR_LE:
-        return "<"
-    if kind == _CDR_BE:
-        return ">"
-    return None
+class _Layout:
+    """Precompiled readers for one byte order."""
+
+    def __init__(self, e: str) -> None:
+        self.stamp = struct.Struct(e + "iI")
+        self.u32 = struct.Struct(e + "I")
+        self.pose = struct.Struct(e + "7d")  # position xyz, orientation xyzw
+        self.twist = struct.Struct(e + "6d")  # linear xyz, angular xyz
+        self.scan = struct.Struct(e + "7fI")  # 7 float32 fields, then the ranges count
+        self.f32 = np.dtype(np.float32).newbyteorder(e)
+
+
+_LAYOUTS = {_CDR_LE: _Layout("<"), _CDR_BE: _Layout(">")}
 
 
 def _align(offset: int, n: int) -> int:
@@ -49,9 +55,9 @@ def _align(offset: int, n: int) -> int:
     return offset + (-rel % n)
 
 
-def _skip_string(raw: bytes, offset: int, e: str) -> int:
+def _skip_string(raw: bytes, offset: int, lay: _Layout) -> int:
     offset = _align(offset, 4)
-    (n,) = struct.unpack_from(e + "I", raw, offset)
+    (n,) = lay.u32.unpack_from(raw, offset)
     end = offset + 4 + n
     if end > len(raw):
         raise struct.error("string runs past the end of the sample")
@@ -89,7 +95,15 @@ def odom_fields_to_sample(
         v=float(vx),
         omega=float(wz),
     )
-    if not all(math.isfinite(v) for v in sample):
+    isfinite = math.isfinite
+    if not (
+        isfinite(sample.t)
+        and isfinite(sample.x)
+        and isfinite(sample.y)
+        and isfinite(sample.yaw)
+        and isfinite(sample.v)
+        and isfinite(sample.omega)
+    ):
         raise ConversionError(f"odom: non-finite value in {sample}")
     return sample
 
@@ -104,17 +118,17 @@ def decode_odometry(raw: bytes) -> tuple[int, OdomSample]:
         OdomError: a readable sample with a NaN or infinite used value (``err.stamp_ns`` is its stamp).
         ConversionError: a truncated or otherwise unreadable sample.
     """
-    e = _endian(raw)
-    if e is None:
+    lay = _LAYOUTS.get(raw[:2])
+    if lay is None:
         return _decode_odometry_slow(raw)
     try:
-        sec, nanosec = struct.unpack_from(e + "iI", raw, _HEADER)
-        offset = _skip_string(raw, _HEADER + 8, e)  # header.frame_id
-        offset = _skip_string(raw, offset, e)  # child_frame_id
+        sec, nanosec = lay.stamp.unpack_from(raw, _HEADER)
+        offset = _skip_string(raw, _HEADER + 8, lay)  # header.frame_id
+        offset = _skip_string(raw, offset, lay)  # child_frame_id
         offset = _align(offset, 8)
-        px, py, _pz, qx, qy, qz, qw = struct.unpack_from(e + "7d", raw, offset)
+        px, py, _pz, qx, qy, qz, qw = lay.pose.unpack_from(raw, offset)
         offset += 8 * (7 + 36)  # pose.pose, pose.covariance
-        vx, _vy, _vz, _wx, _wy, wz = struct.unpack_from(e + "6d", raw, offset)
+        vx, _vy, _vz, _wx, _wy, wz = lay.twist.unpack_from(raw, offset)
     except struct.error as err:
         raise ConversionError(f"odom: malformed sample ({len(raw)} bytes): {err}") from None
     stamp_ns = sec * 1_000_000_000 + nanosec
@@ -157,19 +171,17 @@ def decode_laserscan(raw: bytes) -> tuple[int, Scan]:
     Raises:
         ConversionError: for a truncated sample.
     """
-    e = _endian(raw)
-    if e is None:
+    lay = _LAYOUTS.get(raw[:2])
+    if lay is None:
         return _decode_laserscan_slow(raw)
     try:
-        sec, nanosec = struct.unpack_from(e + "iI", raw, _HEADER)
-        offset = _align(_skip_string(raw, _HEADER + 8, e), 4)
-        angle_min, _amax, angle_inc, _ti, _st, _rmin, range_max, n = struct.unpack_from(
-            e + "7fI", raw, offset
-        )
+        sec, nanosec = lay.stamp.unpack_from(raw, _HEADER)
+        offset = _align(_skip_string(raw, _HEADER + 8, lay), 4)
+        angle_min, _amax, angle_inc, _ti, _st, _rmin, range_max, n = lay.scan.unpack_from(raw, offset)
         offset += 32
         if offset + 4 * n > len(raw):
             raise struct.error(f"{n} ranges run past the end of the sample")
-        ranges = np.frombuffer(raw, dtype=np.dtype(np.float32).newbyteorder(e), count=n, offset=offset)
+        ranges = np.frombuffer(raw, dtype=lay.f32, count=n, offset=offset)
     except struct.error as err:
         raise ConversionError(f"scan: malformed sample ({len(raw)} bytes): {err}") from None
     # astype copies (and swaps bytes for a big-endian sample): the Scan owns writable ranges.
