@@ -151,6 +151,30 @@ def test_stale_input_holds(graph, kitchen_plan) -> None:
     assert node.core.safety.counters.stale_obs >= 1
 
 
+def test_unreadable_odometry_holds(graph, kitchen_plan) -> None:
+    """A sample that is not an Odometry (truncated bytes) is logged and holds the robot; no crash."""
+    node = _executor(graph, model="backup", trigger="timer", autostart=True)
+    probe = Probe(graph)
+    probe.send_plan(kitchen_plan)
+    graph.spin_for(0.1)
+
+    def fresh() -> None:
+        now = probe.node.get_clock().now()
+        probe.send_observation(now.nanoseconds * 1e-9, stamp=now.to_msg())
+
+    for _ in range(40):
+        fresh()
+        graph.spin_for(0.05)
+        if probe.cmds and probe.cmds[-1] != (0.0, 0.0):
+            break
+    assert probe.cmds and probe.cmds[-1] != (0.0, 0.0), "with fresh observations the executor should move"
+    probe.odom_pub.publish(b"\x00\x01\x00\x00\x01\x00")  # 6 bytes: header and half a stamp
+    before = len(probe.cmds)
+    assert graph.spin_until(lambda: len(probe.cmds) > before + 1)
+    assert probe.cmds[-1] == (0.0, 0.0), "unreadable odometry must hold the robot"
+    assert node.core.safety.counters.nan_obs >= 1
+
+
 def test_bad_parameters_fail_configure(graph) -> None:
     from rclpy.lifecycle import TransitionCallbackReturn as R
 
