@@ -184,6 +184,37 @@ def test_bad_parameters_fail_configure(graph) -> None:
     assert node2.trigger_configure() == R.FAILURE
 
 
+def test_configure_failures_name_the_model_and_the_reason(graph, tmp_path, capfd) -> None:
+    """A broken model fails configure (no fallback to backup: only a *missing* file falls back) and
+    the log line says what is wrong with which file."""
+    import json
+    import shutil
+
+    from rclpy.lifecycle import TransitionCallbackReturn as R
+
+    from cadence.paths import models_dir
+
+    (tmp_path / "dir.onnx").mkdir()
+    cases = {str(tmp_path / "dir.onnx"): "is not a file"}
+    src = models_dir() / "rover_srl.onnx"
+    if src.exists():
+        shutil.copy(src, tmp_path / "corrupt.onnx")
+        (tmp_path / "corrupt.onnx").write_bytes(src.read_bytes()[:3000])
+        manifest = json.loads((models_dir() / "rover_srl.json").read_text())
+        manifest["onnx"]["file"] = "corrupt.onnx"
+        (tmp_path / "corrupt.json").write_text(json.dumps(manifest))
+        cases[str(tmp_path / "corrupt.onnx")] = "sha256"
+        shutil.copy(src, tmp_path / "lonely.onnx")
+        cases[str(tmp_path / "lonely.onnx")] = "no manifest"
+    capfd.readouterr()
+    for model, reason in cases.items():
+        node = _executor(graph, model=model, fallback_to_backup=True)
+        assert node.trigger_configure() == R.FAILURE, model
+        err = capfd.readouterr().err
+        assert "configure failed: model:" in err and model in err and reason in err, err
+        assert node.core is None
+
+
 def test_missing_model_falls_back_to_backup_when_allowed(graph) -> None:
     from rclpy.lifecycle import TransitionCallbackReturn as R
 

@@ -36,7 +36,9 @@ def load_executor_policy(config: ExecutorConfig, logger: Any) -> tuple[Any, str]
         policy, what = load_policy("backup"), "backup controller (model: backup)"
     else:
         path = model_path(config.model)
-        if not path.is_file():
+        if path.exists() and not path.is_file():
+            raise ParamError(f"model: {path} is not a file")
+        if not path.exists():
             if not config.fallback_to_backup:
                 raise ParamError(
                     f"model: {path} does not exist (set fallback_to_backup to run the backup controller)"

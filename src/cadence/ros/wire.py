@@ -202,7 +202,7 @@ def _deserialize(raw: bytes, msg_type: Any, what: str) -> Any:
 
     try:
         return deserialize_message(raw, msg_type)
-    except Exception as err:  # rclpy raises a bare RuntimeError/RCLError for a bad buffer
+    except RuntimeError as err:  # rclpy's RMWError ("failed to deserialize ROS message")
         raise ConversionError(f"{what}: cannot deserialize a {len(raw)}-byte sample: {err}") from None
 
 
