@@ -245,14 +245,17 @@ def _decide(
     Returns (verdict, first action's two components as doubles).
     """
     build_obs(obs, x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, t_rem, c0, c1, limit, params, ranges, ptr, rays)
-    _mlp_row(obs, actions[0], weights, layers, ops, consts, scratch)
-    return verdict(obs), np.float64(actions[0, 0]), np.float64(actions[0, 1])
+    row = actions[0].reshape(actions.shape[1] * actions.shape[2])  # [1, K, n_actions], C order
+    _mlp_row(obs, row, weights, layers, ops, consts, scratch)
+    return verdict(obs), np.float64(row[0]), np.float64(row[1])
 
 
 _DECIDE_RET = types.Tuple((i64, f64, f64))
 decide = njit(
     [
-        _DECIDE_RET(f32[::1], f32[:, ::1], *_OBS_ARGS[1:], ranges, i64[::1], i64[::1], *_NET_ARGS, f32[::1])
+        _DECIDE_RET(
+            f32[::1], f32[:, :, ::1], *_OBS_ARGS[1:], ranges, i64[::1], i64[::1], *_NET_ARGS, f32[::1]
+        )
         for ranges in (f64[:], f32[:])
     ],
     **_OPTS,

@@ -55,10 +55,13 @@ class Decider:
             if module is not None:
                 self._check = module.build_checked
                 net = getattr(policy, "kernel", None)
-                if isinstance(net, kernels.MlpKernel) and net.plan.n_in == self.builder.obs_dim:
+                if (
+                    isinstance(net, kernels.MlpKernel)
+                    and net.plan.n_in == self.builder.obs_dim
+                    and len(net.plan.out_tail) == 2  # [K, n_actions]
+                ):
                     self._fused = module.decide
                     self._net = (*net.arrays, net.scratch)
-                    self._flat = (1, net.plan.n_out)
                     self._shape = (1, *net.plan.out_tail)
 
     @property
@@ -112,14 +115,14 @@ class Decider:
         if fused is not None:
             args = self.builder.kernel_args(state, scan, targets, time_remaining, last_command)
             if args is not None:
-                actions = np.empty(self._flat, np.float32)
+                actions = np.empty(self._shape, np.float32)
                 verdict, v, w = fused(self.obs, actions, *args, *self._net)
                 safety = self.safety
                 if verdict != _ASK_BLAS:
                     safety.observe_checked(verdict == _CERTAIN_FINITE, now)
                 else:
                     safety.observe(self.obs, now)
-                return actions.reshape(self._shape), safety.filter(v, w, now)
+                return actions, safety.filter(v, w, now)
         obs = self.builder.build(state, scan, targets, time_remaining, last_command, self.obs)
         actions = self.policy.act(obs[None, :])
         self.safety.observe(obs, now)

@@ -290,6 +290,8 @@ class ObservationBuilder:
                 sl["time_remaining"].start,
             ]
         )
+        self._rmax = layout.lidar_range
+        self._last_n, self._last_min, self._last_inc, self._last_plan = -1, 0.0, 0.0, None
         self._kernel: Any = None
         if compiled is not False:
             self._kernel = self._load_kernel(required=compiled is True)
@@ -384,17 +386,28 @@ class ObservationBuilder:
             ranges = scan.ranges
         except Exception:
             return None
+        # exact floats: bytecode-only checks (this runs cold, once per decision); then subclasses
         if not (
-            ranges.__class__ is np.ndarray
-            and ranges.dtype in _POOL_DTYPES
-            and ranges.ndim == 1
-            and ranges.shape[0]
-            and all(map(_is_float, (x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, time_remaining, c0, c1)))
-        ):
+            type(x) is float and type(y) is float and type(yaw) is float and type(v) is float
+            and type(w) is float and type(cx) is float and type(cy) is float and type(nx) is float
+            and type(ny) is float and type(gx) is float and type(gy) is float
+            and type(time_remaining) is float and type(c0) is float and type(c1) is float
+        ) and not all(map(_is_float, (x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, time_remaining, c0, c1))):  # fmt: skip
             return None
-        plan = self._plan(scan, ranges.shape[0])
-        rmax, range_max = self.layout.lidar_range, scan.range_max
-        limit = min(rmax, range_max) if range_max > 0 else rmax
+        if type(ranges) is not np.ndarray or ranges.ndim != 1 or ranges.dtype not in _POOL_DTYPES:
+            return None
+        n = len(ranges)
+        if n == self._last_n and scan.angle_min == self._last_min and scan.angle_increment == self._last_inc:
+            plan = self._last_plan  # the same scan geometry as last time (the usual case)
+        else:
+            if not n:
+                return None
+            plan = self._last_plan = self._plan(scan, n)
+            self._last_n, self._last_min, self._last_inc = n, scan.angle_min, scan.angle_increment
+        rmax, range_max = self._rmax, scan.range_max
+        limit = (
+            (range_max if range_max < rmax else rmax) if range_max > 0 else rmax
+        )  # as min(rmax, range_max)
         return (x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, time_remaining, c0, c1, limit,
                 self._params, ranges, plan.ptr, plan.rays)  # fmt: skip
 
