@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -180,6 +181,35 @@ def test_kernels_compile_into_a_given_cache_dir(tmp_path: Path) -> None:
     )
     hits, misses = (int(v) for v in second.stdout.split())
     assert hits > 0 and misses == 0
+
+
+@pytest.mark.slow
+def test_no_writable_cache_compiles_into_a_temporary_one() -> None:
+    """A read-only install and no writable home: numba finds no cache location; the loader compiles
+    into a per-process temporary cache instead of failing (and says so)."""
+    code = """
+import logging
+logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+import numba.core.caching as caching
+for name in ("InTreeCacheLocator", "UserWideCacheLocator", "IPythonCacheLocator", "ZipCacheLocator"):
+    setattr(getattr(caching, name), "from_function", classmethod(lambda cls, f, p: None))
+import numba
+assert not numba.config.CACHE_DIR
+from cadence.policy import kernels
+assert kernels.load() is not None
+print(numba.config.CACHE_DIR)
+"""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert "numba cache not writable" in out.stderr and "cadence-numba-" in out.stdout
+    cache = Path(out.stdout.strip())
+    try:
+        assert list(cache.rglob("*.nbi"))
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 def test_hypot_is_cpythons() -> None:
