@@ -96,3 +96,26 @@ def test_rover_mix_safe_shapes_every_member_and_bad_shaping_is_refused() -> None
     assert all((m.margin, m.weight) == (0.2, 2.0) for m in wide)
     with pytest.raises(EnvironmentSpecError, match="margin"):
         make_env("rover-open", clearance={"margin": -1.0, "weight": 1.0})
+
+
+def test_fas_training_env_ends_at_the_first_contact_with_one_penalty() -> None:
+    """bench/fas.py trains both learners on rover-apartment-strict and evaluates on rover-apartment."""
+    strict, task = make_env("rover-apartment-strict"), make_env("rover-apartment")
+    assert strict.observation_space == task.observation_space and strict.action_space == task.action_space
+    members = strict.unwrapped.envs
+    assert [m.unwrapped.scene.name for m in members] == ["apartment"]
+    drive = np.array([1.0, 0.3], np.float32)  # full speed, turning: sooner or later a wall
+    rewards: dict[str, list[float]] = {"strict": [], "task": []}
+    for name, env in (("strict", members[0]), ("task", task)):
+        env.reset(seed=3)  # the same start in both
+        for _ in range(400):
+            _, reward, terminated, truncated, info = env.step(drive)
+            rewards[name].append(reward)
+            if terminated or truncated or (name == "task" and len(rewards["task"]) == len(rewards["strict"])):
+                break
+        if name == "strict":
+            assert terminated and info["collision"] and info["terms"]["collision"] == -2.0
+    # the same trajectory up to the contact, which the task env charges less but does not end at
+    assert np.allclose(rewards["strict"][:-1], rewards["task"][:-1])
+    assert rewards["task"][-1] - rewards["strict"][-1] == pytest.approx(1.5)
+    assert not terminated and info["collision"] and info["terms"]["collision"] == -0.5

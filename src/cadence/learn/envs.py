@@ -27,6 +27,10 @@ _SCENES = ("rover-apartment", "rover-warehouse", "rover-open")
 _STRICT = {"terminate_on_collision": True, "reward": {"collision": -2.0}}
 MIX_ENVS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "rover-mix": (_SCENES, {}),
+    # one scene, strict: the training env of bench/fas.py for BOTH learners (SRL and SAC); without it a
+    # contact costs -0.5 every step it lasts, random exploration grinds along walls, and standing
+    # still (-0.01 per step) is the optimum both learners find first
+    "rover-apartment-strict": (("rover-apartment",), _STRICT),
     "rover-mix-strict": (_SCENES, _STRICT),
     "rover-mix-safe": (
         _SCENES,
