@@ -103,3 +103,18 @@ def test_fallback_when_disabled(monkeypatch: pytest.MonkeyPatch, caplog, fresh_k
     _same_bits(builder.build(*case), ObservationBuilder(compiled=False).build_python(*case))
     with pytest.raises(ObservationError, match="numba kernels unavailable"):
         ObservationBuilder(compiled=True)
+
+
+def test_read_only_and_strided_scans_use_the_kernel() -> None:
+    """Bag readers hand out read-only buffers; a view may be strided: both are kernel inputs."""
+    builder = ObservationBuilder()
+    rng = np.random.default_rng(5)
+    state, targets = RobotState(0.5, -1.0, 0.3, 0.2, -0.1), Targets((2.0, 0.0), (2.0, 2.0), (4.0, 4.0))
+    for ranges in (
+        np.frombuffer(rng.uniform(0, 6, 360).astype(np.float32).tobytes(), np.float32),
+        rng.uniform(0, 6, 720)[::2],
+    ):
+        scan = Scan(ranges, -math.pi, 2 * math.pi / 360, 5.0)
+        assert builder.kernel_args(state, scan, targets, 12.0, (0.1, 0.2)) is not None
+        _same_bits(builder.build(state, scan, targets, 12.0, (0.1, 0.2)),
+                   builder.build_python(state, scan, targets, 12.0, (0.1, 0.2)))  # fmt: skip

@@ -143,8 +143,10 @@ def _build_obs(out, x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, t_rem, c0, c1, limi
 
 
 _OBS_ARGS = (f32[::1], *([f64] * 15), f64[::1])
+# scans as LaserScans carry them: float64 or float32, any strides, read-only too (bag buffers)
+_RANGES = tuple(types.Array(t, 1, "A", readonly=True) for t in (f64, f32))
 build_obs = njit(
-    [types.void(*_OBS_ARGS, f64[:], i64[::1], i64[::1]), types.void(*_OBS_ARGS, f32[:], i64[::1], i64[::1])],
+    [types.void(*_OBS_ARGS, ranges, i64[::1], i64[::1]) for ranges in _RANGES],
     **_OPTS,
 )(_build_obs)
 
@@ -231,7 +233,7 @@ def _build_checked(
 
 
 build_checked = njit(
-    [i64(*_OBS_ARGS, ranges, i64[::1], i64[::1]) for ranges in (f64[:], f32[:])],
+    [i64(*_OBS_ARGS, ranges, i64[::1], i64[::1]) for ranges in _RANGES],
     **_OPTS,
 )(_build_checked)
 
@@ -256,7 +258,7 @@ decide = njit(
         _DECIDE_RET(
             f32[::1], f32[:, :, ::1], *_OBS_ARGS[1:], ranges, i64[::1], i64[::1], *_NET_ARGS, f32[::1]
         )
-        for ranges in (f64[:], f32[:])
+        for ranges in _RANGES
     ],
     **_OPTS,
 )(_decide)
