@@ -276,6 +276,10 @@ def main() -> None:
         f"batched K=8            {med['batched_k8']:>9.0f} env steps/s -> {med['batched_k8'] / sb3:.2f}x SB3 "
         f"(CPU time {med['batched_k8_cpu'] / med['sb3_cpu']:.2f}x)",
         f"ceiling (physics only) {physics_ctrl_rate:>9.0f} env steps/s -> {physics_ctrl_rate / sb3:.2f}x SB3",
+        # any harness pays at least the physics P per step, and SB3 pays P + its own overhead O, so
+        # (P + O) / P >= 5 needs P <= O / 4
+        f"5x needs physics <= {(1e6 / sb3 - 1e6 / physics_ctrl_rate) / 4:.0f} us per step "
+        f"(SB3's cost beyond the physics / 4); it is {1e6 / physics_ctrl_rate:.0f} us here",
     ]
     print("\n".join(lines))
     print(
