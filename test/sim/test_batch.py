@@ -75,3 +75,17 @@ def test_randomised_config_is_refused() -> None:
     scenarios = sample_scenarios("apartment", 1, seed=0)
     with pytest.raises(ValidationError, match="randomization"):
         rollout(load_policy("backup"), scenarios, config=env_config("rover-apartment-dr"))
+
+
+def test_idle_envs_are_kept_for_a_few_configs_only() -> None:
+    policy = load_policy("backup")
+    scenarios = sample_scenarios("apartment", 1, seed=3, **OPTIONS)
+    configs = [
+        env_config("rover-apartment", budget_speed=0.8, budget_slack=s) for s in (0.1, 0.2, 0.3, 0.4, 0.5)
+    ]
+    for config in configs:
+        rollout(policy, scenarios, n_envs=1, config=config)
+    kept = batch._IDLE["apartment"]
+    assert len(kept) == batch._IDLE_CONFIGS
+    assert configs[-1].replace(scene="apartment", goals=()) in kept  # the most recent stay
+    assert configs[0].replace(scene="apartment", goals=()) not in kept

@@ -144,6 +144,7 @@ def rollout(
 
 _WORLDS: dict[str, tuple[Any, Any]] = {}
 _IDLE: dict[str, dict[NavEnvConfig, list[NavEnv]]] = {}  # per scene, per config: envs no rollout holds
+_IDLE_CONFIGS = 4  # configs kept per scene (each env holds an MjData of a few MB); the oldest goes first
 _LOCK = threading.Lock()
 
 
@@ -191,7 +192,10 @@ def _checkin(scene: str, cfg: NavEnvConfig, envs: list[NavEnv]) -> None:
         return
     with _LOCK:
         if scene in _WORLDS:
-            _IDLE.setdefault(scene, {}).setdefault(cfg, []).extend(envs)
+            pools = _IDLE.setdefault(scene, {})
+            pools[cfg] = pools.pop(cfg, []) + envs  # most recently used last
+            while len(pools) > _IDLE_CONFIGS:
+                pools.pop(next(iter(pools)))
 
 
 def _run_scene(
