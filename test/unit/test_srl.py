@@ -84,6 +84,45 @@ def test_play_interval_truncates_and_holds_last_action() -> None:
     assert long.shape == (6, 2) and np.array_equal(long[4:], np.repeat(seq[-1:], 2, axis=0))
 
 
+def test_random_warmup_sequences_hold_each_action() -> None:
+    import gymnasium as gym
+
+    from cadence.learn.trainer import random_sequence
+
+    space = gym.spaces.Box(np.tile(LOW, (8, 1)).astype(np.float32), np.tile(HIGH, (8, 1)).astype(np.float32))
+    space.seed(0)
+    held = random_sequence(space, 8)
+    assert held.shape == (8, 2) and np.all(held == held[0]) and space.contains(held)
+    pairs = random_sequence(space, 2)
+    assert np.array_equal(pairs[0::2], pairs[1::2]) and not np.array_equal(pairs[0], pairs[2])
+    odd = random_sequence(space, 3)  # a hold that does not divide k: the last block is cut short
+    assert odd.shape == (8, 2) and np.array_equal(odd[6], odd[7]) and np.array_equal(odd[0], odd[2])
+    fresh = random_sequence(space, 1)
+    assert len({tuple(a) for a in fresh}) == 8
+    with pytest.raises(ConfigError, match="random_hold"):
+        SRLConfig(random_hold=0)
+
+
+def test_coherent_noise_shares_one_draw_per_sequence_with_the_same_marginals() -> None:
+    torch.manual_seed(0)
+    actor = SequenceActor(3, LOW, HIGH, k=8, hidden=16)
+    obs = torch.randn(4000, 3)
+    with torch.no_grad():
+        torch.manual_seed(1)
+        coherent, logp_c = actor.sample(obs, coherent=True)
+        torch.manual_seed(1)
+        independent, logp_i = actor.sample(obs)
+        mean, log_std = actor._dist_params(obs)
+    # the pre-tanh noise of every action of a coherent sequence is the same draw
+    unit = (coherent - actor.action_bias) / actor.action_scale
+    noise = (torch.atanh(unit.clamp(-1 + 1e-6, 1 - 1e-6)) - mean) / log_std.exp()
+    assert torch.allclose(noise, noise[:, :1].expand_as(noise), atol=1e-2)
+    # ... and its marginal per action is the independent one (log-probs from the same formula)
+    assert torch.isfinite(logp_c).all()
+    assert abs(float(logp_c.mean() - logp_i.mean())) < 0.1
+    assert abs(float(coherent.std() - independent.std())) < 0.05
+
+
 def test_replay_buffer_ring_and_done_flag() -> None:
     from cadence.learn.wrappers import Transition
 

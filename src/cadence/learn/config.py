@@ -17,11 +17,17 @@ class SRLConfig:
         k: Sequence length: primitive actions emitted per decision (DEVELOPERS.md default 8).
         total_steps: Primitive environment steps to train for.
         learning_starts: Primitive steps of uniformly random sequences before learning.
+        random_hold: During ``learning_starts``, each uniform random action is held this many
+            primitive steps (1: a new one every step; ``k``: one per decision, the exploration SAC
+            with action repeat ``k`` gets). Commands redrawn every 50 ms barely move the rover, so
+            the first data would hold almost no driving.
         buffer_size: Capacity of the primitive-transition replay buffer.
         batch_size: Transitions per gradient step.
         gamma: Discount per primitive step.
         reward_scale: Factor on primitive rewards before they reach the critic (keeps the entropy
             bonus from swamping small dense rewards such as the rover's metres of progress).
+        coherent_noise: Acting during training, the ``k`` actions of a sequence share one noise draw
+            (:meth:`cadence.learn.networks.SequenceActor.sample`); updates always use independent draws.
         tau: Polyak factor of the target critics.
         actor_lr: Adam learning rate of the actor.
         critic_lr: Adam learning rate of the twin critics.
@@ -54,10 +60,12 @@ class SRLConfig:
     k: int = 8
     total_steps: int = 50_000
     learning_starts: int = 2_000
+    random_hold: int = 1
     buffer_size: int = 200_000
     batch_size: int = 256
     gamma: float = 0.98
     reward_scale: float = 1.0
+    coherent_noise: bool = False
     tau: float = 0.01
     actor_lr: float = 3e-4
     critic_lr: float = 1e-3
@@ -81,7 +89,7 @@ class SRLConfig:
     init_checkpoint: str = ""
 
     def __post_init__(self) -> None:
-        positive = ("k", "total_steps", "buffer_size", "batch_size", "hidden")
+        positive = ("k", "total_steps", "buffer_size", "batch_size", "hidden", "random_hold")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"SRLConfig.{name} must be > 0, got {getattr(self, name)!r}")

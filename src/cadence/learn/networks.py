@@ -70,8 +70,14 @@ class SequenceActor(nn.Module):
         mean, _ = self._dist_params(obs)
         return torch.tanh(mean) * self.action_scale + self.action_bias
 
-    def sample(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample(self, obs: torch.Tensor, coherent: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Reparameterised sample.
+
+        Args:
+            obs: ``[B, obs_dim]``.
+            coherent: One standard-normal draw per sequence, shared by its ``k`` actions (each action
+                keeps its own marginal, so ``log_prob`` is unchanged; exploration that keeps its
+                direction for a whole decision, as action repeat's does). ``False``: independent draws.
 
         Returns:
             ``(actions [B, k, action_dim]`` in physical units, ``log_prob [B, k])`` — one
@@ -79,7 +85,7 @@ class SequenceActor(nn.Module):
         """
         mean, log_std = self._dist_params(obs)
         std = log_std.exp()
-        noise = torch.randn_like(mean)
+        noise = torch.randn_like(mean[:, :1]).expand_as(mean) if coherent else torch.randn_like(mean)
         pre = mean + std * noise
         squashed = torch.tanh(pre)
         log_prob = -0.5 * noise.pow(2) - log_std - 0.5 * math.log(2.0 * math.pi)

@@ -74,7 +74,7 @@ class SRLAgent:
     def act(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
         """One decision: ``obs [obs_dim]`` -> ``[k, action_dim]`` physical actions."""
         x = torch.as_tensor(np.asarray(obs, dtype=np.float32)).unsqueeze(0)
-        seq = self.actor(x) if deterministic else self.actor.sample(x)[0]
+        seq = self.actor(x) if deterministic else self.actor.sample(x, self.config.coherent_noise)[0]
         return seq[0].numpy()
 
     def update_model(self, batch: Batch) -> float:

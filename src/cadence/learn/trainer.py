@@ -65,6 +65,12 @@ def init_from_checkpoint(agent: SRLAgent, path: str) -> None:
         raise CheckpointError(f"init_checkpoint {path} does not fit this run's networks: {err}") from err
 
 
+def random_sequence(space: gym.spaces.Box, hold: int) -> np.ndarray:
+    """A uniform random ``[k, action_dim]`` sequence whose actions each repeat ``hold`` steps."""
+    seq = space.sample()
+    return np.repeat(seq[::hold], hold, axis=0)[: len(seq)] if hold > 1 else seq
+
+
 def train_srl(
     env: gym.Env,
     config: SRLConfig,
@@ -112,7 +118,7 @@ def train_srl(
             demos.add(obs, clean)
             seq = noisy(clean, space.low, space.high, config.guide_noise, rng)
         elif step < config.learning_starts:
-            seq = seq_env.action_space.sample()
+            seq = random_sequence(seq_env.action_space, config.random_hold)
         else:
             seq = agent.act(obs, deterministic=False)
         obs, reward, terminated, truncated, info = seq_env.step(seq)
