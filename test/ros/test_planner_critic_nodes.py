@@ -73,6 +73,32 @@ def test_planner_publishes_latched_plan_and_path_from_the_robot_pose(graph) -> N
     assert replanned.replan_reason == "stagnation: test"
 
 
+@pytest.mark.parametrize("worker_thread", [True, False])
+def test_replan_counts_time_from_the_pose_the_plan_was_made_at(graph, worker_thread: bool) -> None:
+    """A plan made at t = 0.0 (a lockstep sim's first observation) starts its clock at 0.0: a replan
+    at t = 20 keeps only what is left of the deadline (t0 = 0.0 is not "unknown")."""
+    from std_msgs.msg import String
+
+    from cadence.planner.plan import Plan
+    from cadence.ros.planner_node import PlannerNode
+
+    params = overrides(replan_min_interval_s=0.0, worker_thread=worker_thread)
+    graph.add(PlannerNode(context=graph.context, parameter_overrides=params))
+    got, pubs = _planner_probe(graph)
+    pubs["odom"].publish(_odom(0.0, 3.0, 4.0))
+    graph.spin_for(0.1)
+    pubs["task"].publish(String(data="Go to the office, then the dock within 60 seconds"))
+    assert graph.spin_until(lambda: bool(got["plan"]))
+    first = Plan.from_json(got["plan"][0])
+    pubs["odom"].publish(_odom(20.0, 3.0, 4.1))
+    graph.spin_for(0.2)
+    pubs["replan"].publish(String(data="stagnation: test"))
+    assert graph.spin_until(lambda: len(got["plan"]) >= 2)
+    replanned = Plan.from_json(got["plan"][-1])
+    end = max(s.window[1] for s in first.subgoals)
+    assert max(s.window[1] for s in replanned.subgoals) == pytest.approx(end - 20.0)
+
+
 def test_planner_reports_why_it_refused(graph) -> None:
     from std_msgs.msg import String
 

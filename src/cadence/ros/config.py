@@ -133,6 +133,10 @@ class PlannerConfig:
         task: A task to plan as soon as odometry has arrived ("" waits for the ``task`` topic).
         replan_min_interval_s: Ignore ``replan`` requests closer together than this (node clock).
         max_replans: Refuse further replans for the same task after this many.
+        worker_thread: Plan on a worker thread, so a slow (LLM) back end never blocks the executor.
+            False plans inside the callback that asked: the plan is then published at a fixed point
+            of the message flow, which makes lockstep sim runs with replans deterministic (the demo
+            sets it; in lockstep the sim waits for the graph anyway).
     """
 
     scene: str = "apartment"
@@ -140,6 +144,7 @@ class PlannerConfig:
     task: str = ""
     replan_min_interval_s: float = 2.0
     max_replans: int = 5
+    worker_thread: bool = True
 
     def __post_init__(self) -> None:
         _check(bool(self.scene), "scene", "must name a scene")

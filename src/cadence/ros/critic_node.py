@@ -51,6 +51,7 @@ class CriticNode(Node):
         self.create_subscription(Odometry, "odom", self._on_odom, qos.SENSOR)
         self.create_subscription(String, "plan", self._on_plan, qos.LATCHED)
         self._task: Any = None
+        self._last: Any = None  # the newest valid OdomSample
         self._t0: float | None = None
         self._last_eval = -float("inf")
         self.progress: Any = None
@@ -69,20 +70,26 @@ class CriticNode(Node):
         except (PlanRejected, CriticError) as err:
             self.get_logger().error(f"plan ignored: {err}")
             return
-        self._t0 = None  # restart on the next odometry sample
+        self._t0 = None
         self.detector.reset()
+        if self._last is not None:  # start at the newest odometry, as executor_node does
+            self._evaluate(self._last)
 
     def _on_odom(self, msg: Odometry) -> None:
-        from cadence.critic.errors import CriticError
-        from cadence.critic.types import Snapshot
-
-        if self._task is None:
-            return
         try:
             s = odom_to_sample(msg)
         except ConversionError as err:
             self.get_logger().warning(f"odometry ignored: {err}", throttle_duration_sec=2.0)
             return
+        self._last = s
+        if self._task is not None:
+            self._evaluate(s)
+
+    def _evaluate(self, s: Any) -> None:
+        """Start the critic on the plan at `s` (the first sample), or evaluate `s` when a period is due."""
+        from cadence.critic.errors import CriticError
+        from cadence.critic.types import Snapshot
+
         try:
             if self._t0 is None:
                 self._t0 = s.t

@@ -47,7 +47,8 @@ def demo_parameters(
     profile = load_profile(resolve_profile(config or "sim"))
     overrides: dict[str, dict[str, Any]] = {
         "sim_node": {"scene": scene, "seed": seed, "mode": "lockstep", "publish_camera": False},
-        "planner_node": {"scene": scene, "task": task},
+        # plan inside the callbacks: replans then take over at the same sim step in every run
+        "planner_node": {"scene": scene, "task": task, "worker_thread": False},
         "executor_node": {"autostart": True, "trigger": "observation"},
         "critic_node": {"scene": scene},
     }

@@ -118,7 +118,10 @@ class PlannerNode(Node):
             return
         self._busy = True
         self._status("planning", arg)
-        self._worker.submit(self._guarded, fn, arg)
+        if self.config.worker_thread:
+            self._worker.submit(self._guarded, fn, arg)
+        else:  # deterministic lockstep runs: plan now, in this callback (see PlannerConfig)
+            self._guarded(fn, arg)
 
     def _planner(self) -> Any:
         planner = getattr(self._local, "planner", None)
@@ -151,9 +154,8 @@ class PlannerNode(Node):
     def _replan(self, reason: str) -> None:
         with self._lock:
             satisfied = self._follower.stage if self._follower is not None else 0
-            elapsed = (
-                self._pose_t - (self._follower.t0 or self._pose_t) if self._follower is not None else 0.0
-            )
+            t0 = self._follower.t0 if self._follower is not None else None
+            elapsed = self._pose_t - t0 if t0 is not None else 0.0  # t0 may be 0.0: not "unknown"
         plan = self._planner().replan(self.plan, self._pose, satisfied, reason, elapsed)
         self.replans += 1
         self._publish(plan)
@@ -163,7 +165,11 @@ class PlannerNode(Node):
 
         with self._lock:
             self.plan = plan
-            self._follower = PlanFollower(plan, self.scene, None)  # t0: the next odometry stamp
+            # the plan's clock starts at the odometry it was planned from, as in executor_node and
+            # critic_node (not at the next sample: in lockstep that depends on re-send timing)
+            self._follower = PlanFollower(plan, self.scene, self._pose_t if self._pose is not None else None)
+            if self._pose is not None:
+                self._follower.update(self._pose[0], self._pose[1], self._pose_t)
         self.plans += 1
         log = self.get_logger()
         safe_publish(self._plan_pub, String(data=plan.to_json()), log)
