@@ -25,7 +25,9 @@ from numba import njit, types
 
 _DBL_MIN = 2.2250738585072014e-308
 _SPLIT = 134217729.0  # Veltkamp's constant, 2**27 + 1
-_OPTS = {"cache": True, "nogil": True, "error_model": "numpy", "boundscheck": False}
+# nogil stays off: the kernels take a few microseconds, and releasing the GIL would let another
+# thread of the node (rclpy executors) take it, so the decision could wait a switch interval (5 ms)
+_OPTS = {"cache": True, "error_model": "numpy", "boundscheck": False}
 
 # post-operation codes of an MLP layer (cadence.policy.kernels.MlpPlan)
 OP_RELU, OP_TANH, OP_SIGMOID, OP_MUL, OP_ADD = 0, 1, 2, 3, 4
