@@ -10,9 +10,9 @@ observation builder, the safety filter, playback and — every K-th step — a p
 The clock starts before the first message of the observation (the scan) is published and stops
 when the Twist arrives at the probe. The probe serializes both messages (``serialize_message`` of
 the stamped messages) before starting the clock and takes ``cmd_vel`` as bytes, decoding it after
-stopping the clock, so its own Python message handling is not counted as the executor's latency
-(``--probe messages``: the earlier probe, which published message objects, started the clock after
-the scan and stopped it after rclpy had built a Twist object; printed for comparison).
+stopping the clock, so its own Python message handling is not counted as the executor's latency.
+The earlier probe (message objects; clock started after the scan, stopped after rclpy had built a
+Twist object) runs too, interleaved in halves with the new one, and is printed for comparison.
 
 Same run, same node, four set-ups:
 - one process, ``EventsExecutor`` (cadence's default; the issue's target: p99 <= 500 us),
