@@ -27,7 +27,7 @@ eval_speedup_vs_sb3 >= 5. ``physics_ceiling_vs_sb3`` is what a harness with zero
 ``mj_step`` would reach. Every ratio is the median of the per-repeat ratios: within a repeat the
 runs are back to back, so a change of the machine's load between repeats cancels (until 2026-11-25
 the speed-ups were ratios of per-harness medians, which one slow SB3 repeat inflated — e.g. 6.5x
-for a run whose per-repeat ratios were 2.3-3.4x; ``*_of_medians`` keeps that figure).
+for a run whose per-repeat ratios had a median of 3.0x; ``*_of_medians`` keeps that figure).
 
     nice -n 10 .venv/bin/python bench/sim_bench.py [--episodes 8] [--repeats 3]
 
