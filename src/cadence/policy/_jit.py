@@ -108,83 +108,89 @@ def _target(out, i, tx, ty, x, y, c, s, clip):  # pragma: no cover - compiled
         out[i + 2] = 0.0
 
 
-def _build_obs(out, x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, t_rem, c0, c1, limit, params, ranges, ptr, rays):
-    """The observation into ``out`` (float32); see the module docstring.
+# scal (float64): the 15 per-call values, then the builder's constants (written once)
+S_X, S_Y, S_YAW, S_V, S_W, S_CX, S_CY, S_NX, S_NY, S_GX, S_GY, S_T, S_C0, S_C1, S_LIMIT = range(15)
+S_CLIP, S_VMAX, S_WMAX, S_TSCALE, S_INV_RANGE, S_LIDAR, S_TIME, S_BEAMS = range(15, 23)
+N_SCAL = 23
+# net_i (int64) header: n_layers, n_ops, constants' base and scratch base in net_f, scratch half
+I_LAYERS, I_OPS, I_CONSTS, I_SCRATCH, I_HALF, N_HEADER = 0, 1, 2, 3, 4, 5
 
-    ``params``: dist_clip, V_MAX, W_MAX, time_scale, float32(1/lidar_range), first lidar index,
-    first time index. Sector j pools ``ranges[rays[ptr[j]:ptr[j+1]]]`` (empty: nothing seen).
-    """
-    clip = params[0]
+# Few arguments on purpose: numba unboxes each one on every call, and cold (after other work, as
+# between two decisions) that costs about as much as the observation itself.
+_OBS_SIG = (f32[::1], f64[::1])  # out, scal
+_CSR = i64[::1]  # sector j's rays are rays[ptr[j]:ptr[j+1]]: ptr (n_beams + 1), then rays
+# scans as LaserScans carry them: float64 or float32, any strides, read-only too (bag buffers)
+_RANGES = tuple(types.Array(t, 1, "A", readonly=True) for t in (f64, f32))
+_NET = (i64[::1], f32[::1])  # net_i, net_f (cadence.policy.kernels.MlpPlan)
+
+
+def _build_obs(out, scal, ranges, csr):
+    """The observation into ``out`` (float32); see the module docstring and the S_* slots."""
+    x, y, clip = scal[S_X], scal[S_Y], scal[S_CLIP]
+    yaw = scal[S_YAW]
     c, s = math.cos(yaw), math.sin(yaw)
-    _target(out, 0, cx, cy, x, y, c, s, clip)
-    _target(out, 3, nx, ny, x, y, c, s, clip)
-    _target(out, 6, gx, gy, x, y, c, s, clip)
-    out[9] = v / params[1]
-    out[10] = w / params[2]
-    inv = params[4]
-    lo = np.int64(params[5])
-    for j in range(ptr.shape[0] - 1):
+    _target(out, 0, scal[S_CX], scal[S_CY], x, y, c, s, clip)
+    _target(out, 3, scal[S_NX], scal[S_NY], x, y, c, s, clip)
+    _target(out, 6, scal[S_GX], scal[S_GY], x, y, c, s, clip)
+    out[9] = scal[S_V] / scal[S_VMAX]
+    out[10] = scal[S_W] / scal[S_WMAX]
+    inv, limit = scal[S_INV_RANGE], scal[S_LIMIT]
+    lo, n_beams = np.int64(scal[S_LIDAR]), np.int64(scal[S_BEAMS])
+    for j in range(n_beams):
         m = limit  # np.fmin: NaN rays are ignored
-        for k in range(ptr[j], ptr[j + 1]):
-            r = np.float64(ranges[rays[k]])
+        for k in range(csr[j], csr[j + 1]):
+            r = np.float64(ranges[csr[n_beams + 1 + k]])
             if r < m:
                 m = r
         m32 = np.float32(m)  # rounding is monotone: min-then-round == round-then-min
         if not m32 > 0.0:
             m32 = np.float32(0.0)  # np.maximum(x, 0.0) returns the +0.0 operand on ties
         out[lo + j] = np.float64(m32) * inv  # exact product of two floats, rounded once
-    t = t_rem / params[3]
+    t = scal[S_T] / scal[S_TSCALE]
     if t < -1.0:  # min(max(t, -1.0), 1.0): Python's builtins make these comparisons (NaN stays)
         t = -1.0
     if t > 1.0:
         t = 1.0
-    ti = np.int64(params[6])
+    ti = np.int64(scal[S_TIME])
     out[ti] = t
-    out[ti + 1] = c0 / params[1]
-    out[ti + 2] = c1 / params[2]
+    out[ti + 1] = scal[S_C0] / scal[S_VMAX]
+    out[ti + 2] = scal[S_C1] / scal[S_WMAX]
 
 
-_OBS_ARGS = (f32[::1], *([f64] * 15), f64[::1])
-# scans as LaserScans carry them: float64 or float32, any strides, read-only too (bag buffers)
-_RANGES = tuple(types.Array(t, 1, "A", readonly=True) for t in (f64, f32))
-build_obs = njit(
-    [types.void(*_OBS_ARGS, ranges, i64[::1], i64[::1]) for ranges in _RANGES],
-    **_OPTS,
-)(_build_obs)
+build_obs = njit([types.void(*_OBS_SIG, r, _CSR) for r in _RANGES], **_OPTS)(_build_obs)
 
 
-_NET_ARGS = (f32[::1], i64[:, ::1], i64[:, ::1], f32[::1])  # weights, layers, ops, consts
-
-
-@njit(types.void(f32[::1], f32[::1], *_NET_ARGS, f32[::1]), **_OPTS)
-def _mlp_row(src, dst, weights, layers, ops, consts, scratch):  # pragma: no cover - compiled
+@njit(types.void(f32[::1], f32[::1], *_NET), **_OPTS)
+def _mlp_row(src, dst, net_i, net_f):  # pragma: no cover - compiled
     """One row through a chain of dense layers with elementwise post-operations (float32).
 
-    ``layers[l] = (n_in, n_out, w_offset, b_offset or -1, first op, end op)``, W stored (n_in, n_out)
-    row-major in ``weights``; ``ops[k] = (code, const offset)`` with a full-width constant vector
-    for OP_MUL / OP_ADD. ``scratch`` holds two rows of the widest hidden layer.
+    ``net_i``: the header (I_*), then per layer ``(n_in, n_out, w offset, b offset or -1, first op,
+    end op)``, then per op ``(code, constant offset)``; ``net_f``: every W (n_in, n_out) row-major
+    and its bias, the full-width constants of OP_MUL / OP_ADD, and two scratch rows.
     """
-    half = scratch.shape[0] // 2
-    last = layers.shape[0] - 1
-    for layer in range(last + 1):
-        n_in, n_out, w_off, b_off = layers[layer, 0], layers[layer, 1], layers[layer, 2], layers[layer, 3]
-        if layer == last:
+    n_layers = net_i[I_LAYERS]
+    ops0 = N_HEADER + 6 * n_layers
+    c_base, s_base, half = net_i[I_CONSTS], net_i[I_SCRATCH], net_i[I_HALF]
+    for layer in range(n_layers):
+        at = N_HEADER + 6 * layer
+        n_in, n_out, w_off, b_off = net_i[at], net_i[at + 1], net_i[at + 2], net_i[at + 3]
+        if layer == n_layers - 1:
             y = dst
         else:
-            base = (layer % 2) * half
-            y = scratch[base : base + n_out]
+            base = s_base + (layer % 2) * half
+            y = net_f[base : base + n_out]
         for j in range(n_out):
             y[j] = 0.0
         for i in range(n_in):  # y += x_i * W[i, :]: contiguous rows, vectorised, no reassociation
             xi = src[i]
-            wrow = weights[w_off + i * n_out : w_off + (i + 1) * n_out]
+            wrow = net_f[w_off + i * n_out : w_off + (i + 1) * n_out]
             for j in range(n_out):
                 y[j] += xi * wrow[j]
         if b_off >= 0:
             for j in range(n_out):
-                y[j] += weights[b_off + j]
-        for k in range(layers[layer, 4], layers[layer, 5]):
-            code, c_off = ops[k, 0], ops[k, 1]
+                y[j] += net_f[b_off + j]
+        for k in range(net_i[at + 4], net_i[at + 5]):
+            code, c_off = net_i[ops0 + 2 * k], c_base + net_i[ops0 + 2 * k + 1]
             for j in range(n_out):
                 v = y[j]
                 if code == OP_RELU:
@@ -195,18 +201,18 @@ def _mlp_row(src, dst, weights, layers, ops, consts, scratch):  # pragma: no cov
                 elif code == OP_SIGMOID:
                     v = np.float32(1.0 / (1.0 + math.exp(-np.float64(v))))
                 elif code == OP_MUL:
-                    v = v * consts[c_off + j]
+                    v = v * net_f[c_off + j]
                 else:
-                    v = v + consts[c_off + j]
+                    v = v + net_f[c_off + j]
                 y[j] = v
         src = y
 
 
-@njit(types.void(f32[:, ::1], *_NET_ARGS, f32[:, ::1], f32[::1]), **_OPTS)
-def mlp(x, weights, layers, ops, consts, out, scratch):  # pragma: no cover - compiled
+@njit(types.void(f32[:, ::1], f32[:, ::1], *_NET), **_OPTS)
+def mlp(x, out, net_i, net_f):  # pragma: no cover - compiled
     """``out[b] = net(x[b])`` for every row (see :func:`_mlp_row`)."""
     for row in range(x.shape[0]):
-        _mlp_row(x[row], out[row], weights, layers, ops, consts, scratch)
+        _mlp_row(x[row], out[row], net_i, net_f)
 
 
 @njit(types.int64(f32[::1]), **_OPTS)
@@ -226,41 +232,27 @@ def verdict(obs):  # pragma: no cover - compiled
     return out
 
 
-def _build_checked(
-    out, x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, t_rem, c0, c1, limit, params, ranges, ptr, rays
-):
+def _build_checked(out, scal, ranges, csr):
     """:func:`build_obs`, then its :func:`verdict`."""
-    build_obs(out, x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, t_rem, c0, c1, limit, params, ranges, ptr, rays)
+    build_obs(out, scal, ranges, csr)
     return verdict(out)
 
 
-build_checked = njit(
-    [i64(*_OBS_ARGS, ranges, i64[::1], i64[::1]) for ranges in _RANGES],
-    **_OPTS,
-)(_build_checked)
+build_checked = njit([i64(*_OBS_SIG, r, _CSR) for r in _RANGES], **_OPTS)(_build_checked)
 
 
-def _decide(
-    obs, actions, x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, t_rem, c0, c1, limit, params, ranges, ptr, rays,
-    weights, layers, ops, consts, scratch,
-):  # fmt: skip
+def _decide(obs, actions, scal, ranges, csr, net_i, net_f):
     """The observation (see :func:`build_obs`), its :func:`verdict`, and the net on it, in one call.
 
     Returns (verdict, first action's two components as doubles).
     """
-    build_obs(obs, x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, t_rem, c0, c1, limit, params, ranges, ptr, rays)
+    build_obs(obs, scal, ranges, csr)
     row = actions[0].reshape(actions.shape[1] * actions.shape[2])  # [1, K, n_actions], C order
-    _mlp_row(obs, row, weights, layers, ops, consts, scratch)
+    _mlp_row(obs, row, net_i, net_f)
     return verdict(obs), np.float64(row[0]), np.float64(row[1])
 
 
-_DECIDE_RET = types.Tuple((i64, f64, f64))
 decide = njit(
-    [
-        _DECIDE_RET(
-            f32[::1], f32[:, :, ::1], *_OBS_ARGS[1:], ranges, i64[::1], i64[::1], *_NET_ARGS, f32[::1]
-        )
-        for ranges in _RANGES
-    ],
+    [types.Tuple((i64, f64, f64))(f32[::1], f32[:, :, ::1], f64[::1], r, _CSR, *_NET) for r in _RANGES],
     **_OPTS,
 )(_decide)

@@ -61,7 +61,7 @@ class Decider:
                     and len(net.plan.out_tail) == 2  # [K, n_actions]
                 ):
                     self._fused = module.decide
-                    self._net = (*net.arrays, net.scratch)
+                    self._net = (net.net_i, net.net_f)
                     self._shape = (1, *net.plan.out_tail)
 
     @property

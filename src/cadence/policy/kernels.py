@@ -76,7 +76,7 @@ def reset_for_tests() -> None:
 
 
 class MlpPlan(NamedTuple):
-    """A dense-layer chain packed for :func:`cadence.policy._jit.mlp`."""
+    """A dense-layer chain, and its two packed arrays for :func:`cadence.policy._jit.mlp`."""
 
     weights: np.ndarray  # float32: every W (n_in, n_out) row-major, then its bias
     layers: np.ndarray  # int64 (n_layers, 6): n_in, n_out, w offset, b offset or -1, op range
@@ -87,8 +87,19 @@ class MlpPlan(NamedTuple):
     n_out: int
     width: int  # widest hidden layer
 
-    def scratch(self) -> np.ndarray:
-        return np.zeros(2 * max(self.width, 1), np.float32)
+    def packed(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(net_i, net_f)``: header + layers + ops; weights + constants + two scratch rows.
+
+        Two arguments instead of five: each kernel argument costs a conversion on every call.
+        The scratch rows are written by every call: one packing per thread.
+        """
+        half = max(self.width, 1)
+        c_base = self.weights.size
+        s_base = c_base + self.consts.size
+        header = np.array([len(self.layers), len(self.ops), c_base, s_base, half], np.int64)
+        net_i = np.concatenate([header, self.layers.ravel(), self.ops.ravel()]).astype(np.int64)
+        net_f = np.concatenate([self.weights, self.consts, np.zeros(2 * half, np.float32)])
+        return net_i, net_f.astype(np.float32)
 
 
 def mlp_plan(graph: Any) -> MlpPlan | None:
@@ -147,7 +158,7 @@ def mlp_plan(graph: Any) -> MlpPlan | None:
     return MlpPlan(
         np.concatenate(chunks).astype(np.float32),
         np.array(layers, np.int64).reshape(-1, 6),
-        np.array(ops or [(0, 0)], np.int64).reshape(-1, 2),
+        np.array(ops, np.int64).reshape(-1, 2),
         np.concatenate(consts).astype(np.float32) if consts else np.zeros(1, np.float32),
         tuple(steps[-1].tail),
         int(steps[0].w.shape[0]),
@@ -162,8 +173,7 @@ class MlpKernel:
     def __init__(self, module: ModuleType, plan: MlpPlan) -> None:
         self.plan = plan
         self._mlp = module.mlp
-        self.arrays = (plan.weights, plan.layers, plan.ops, plan.consts)
-        self.scratch = plan.scratch()  # written by every call: one kernel per thread
+        self.net_i, self.net_f = plan.packed()  # net_f holds scratch rows: one kernel per thread
         self._shape1 = (1, *plan.out_tail)
 
     def run(self, x: np.ndarray) -> np.ndarray:
@@ -171,8 +181,7 @@ class MlpKernel:
             x = np.ascontiguousarray(x)
         n = x.shape[0]
         out = np.empty((n, self.plan.n_out), np.float32)
-        w, layers, ops, consts = self.arrays
-        self._mlp(x, w, layers, ops, consts, out, self.scratch)
+        self._mlp(x, out, self.net_i, self.net_f)
         return out.reshape(self._shape1 if n == 1 else (n, *self.plan.out_tail))
 
 

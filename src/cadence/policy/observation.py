@@ -278,18 +278,19 @@ class ObservationBuilder:
         self._pack_tail = struct.Struct("3f").pack_into
         self._tail_offset = 4 * sl["time_remaining"].start
         self._resample_cache: dict[tuple[int, float, float], _Plan] = {}
-        # the kernel's constants: dist_clip, V_MAX, W_MAX, time_scale, float32(1/range), two offsets
-        self._params = np.array(
-            [
-                layout.dist_clip,
-                V_MAX,
-                W_MAX,
-                layout.time_scale,
-                float(np.float32(1.0 / layout.lidar_range)),
-                self._lo,
-                sl["time_remaining"].start,
-            ]
+        # the kernel's float64 inputs (cadence.policy._jit S_*): 15 per call, then the constants
+        self._scal = np.zeros(23)
+        self._scal[15:] = (
+            layout.dist_clip,
+            V_MAX,
+            W_MAX,
+            layout.time_scale,
+            float(np.float32(1.0 / layout.lidar_range)),
+            self._lo,
+            sl["time_remaining"].start,
+            layout.n_beams,
         )
+        self._pack_scal = struct.Struct("15d").pack_into  # one C call, not 15 kernel arguments
         self._rmax = layout.lidar_range
         self._last_n, self._last_min, self._last_inc, self._last_plan = -1, 0.0, 0.0, None
         self._kernel: Any = None
@@ -363,7 +364,9 @@ class ObservationBuilder:
         time_remaining: float,
         last_command: tuple[float, float],
     ) -> tuple[Any, ...] | None:
-        """The compiled kernel's arguments after ``out`` (:func:`cadence.policy._jit.build_obs`).
+        """The compiled kernel's arguments after ``out`` (:func:`cadence.policy._jit.build_obs`): the
+        inputs packed as float64 into the builder's scratch (so this is not thread-safe: one builder
+        per thread), the ranges, and the sector table.
 
         None when the kernel is off or the inputs are anything but floats (np.float64 included)
         and a 1-D float32/float64 scan: e.g. np.float32 targets make the Python code round in
@@ -405,11 +408,10 @@ class ObservationBuilder:
             plan = self._last_plan = self._plan(scan, n)
             self._last_n, self._last_min, self._last_inc = n, scan.angle_min, scan.angle_increment
         rmax, range_max = self._rmax, scan.range_max
-        limit = (
-            (range_max if range_max < rmax else rmax) if range_max > 0 else rmax
-        )  # as min(rmax, range_max)
-        return (x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, time_remaining, c0, c1, limit,
-                self._params, ranges, plan.ptr, plan.rays)  # fmt: skip
+        limit = (range_max if range_max < rmax else rmax) if range_max > 0 else rmax  # min(rmax, range_max)
+        scal = self._scal
+        self._pack_scal(scal, 0, x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, time_remaining, c0, c1, limit)
+        return scal, ranges, plan.csr
 
     def build_python(
         self,
@@ -502,8 +504,8 @@ class ObservationBuilder:
         sector = np.round(angles / width).astype(np.int64) % n_beams
         if n == n_beams and np.array_equal(sector, np.arange(n)):
             ident = np.arange(n, dtype=np.int64)
-            ptr = np.arange(n + 1, dtype=np.int64)
-            return _Plan(ident, ident, None, np.zeros((1, n), np.intp), None, ptr, ident)
+            csr = np.r_[np.arange(n + 1), ident].astype(np.int64)
+            return _Plan(ident, ident, None, np.zeros((1, n), np.intp), None, csr)
         order = np.argsort(sector, kind="stable")
         sorted_sec = sector[order]
         starts = np.flatnonzero(np.r_[True, sorted_sec[1:] != sorted_sec[:-1]])
@@ -516,9 +518,8 @@ class ObservationBuilder:
             table[:, j] = rays[0]
             table[: hi - lo, j] = rays
         unseen = np.flatnonzero(counts == 0)
-        ptr = np.r_[0, np.cumsum(counts)].astype(np.int64)  # CSR for the kernel: order is by sector
-        rays = np.ascontiguousarray(order, np.int64)
-        return _Plan(order, starts, sectors, table, unseen if unseen.size else None, ptr, rays)
+        csr = np.r_[0, np.cumsum(counts), order].astype(np.int64)  # for the kernel: order is by sector
+        return _Plan(order, starts, sectors, table, unseen if unseen.size else None, csr)
 
 
 _F32 = np.dtype(np.float32)
@@ -534,5 +535,4 @@ class _Plan(NamedTuple):
     sectors: np.ndarray | None  # the seen sectors; None when the scan is already the layout's beams
     table: np.ndarray  # (max rays per sector, n_beams) ray indices, padded with repeats
     unseen: np.ndarray | None  # sectors no ray falls in (they read as free), None when all are seen
-    ptr: np.ndarray  # int64 (n_beams + 1): sector j's rays are rays[ptr[j]:ptr[j + 1]] (the kernel)
-    rays: np.ndarray  # int64 ray indices grouped by sector
+    csr: np.ndarray  # int64 ptr (n_beams + 1) then rays: sector j's are rays[ptr[j]:ptr[j+1]] (kernel)
