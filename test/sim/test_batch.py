@@ -89,3 +89,32 @@ def test_idle_envs_are_kept_for_a_few_configs_only() -> None:
     assert len(kept) == batch._IDLE_CONFIGS
     assert configs[-1].replace(scene="apartment", goals=()) in kept  # the most recent stay
     assert configs[0].replace(scene="apartment", goals=()) not in kept
+
+
+def test_concurrent_rollouts_never_share_an_env() -> None:
+    import threading
+
+    scenarios = sample_scenarios("apartment", 3, seed=21, **OPTIONS)
+    config = env_config("rover-apartment", **OPTIONS)
+    alone = rollout(load_policy("backup"), scenarios, n_envs=2, config=config)
+    out: dict[int, list] = {}
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            out[i] = rollout(load_policy("backup"), scenarios, n_envs=2, config=config)
+        except BaseException as err:  # reported below, in the test thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for res in out.values():
+        assert _fields(res) == _fields(alone)
+        for a, b in zip(alone, res, strict=True):
+            np.testing.assert_array_equal(a.path, b.path)
+    kept = batch._IDLE["apartment"][config.replace(scene="apartment", goals=())]
+    assert len({id(e) for e in kept}) == len(kept) >= 2  # every env came back once, none twice
