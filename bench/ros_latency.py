@@ -1,18 +1,19 @@
 """Observation in -> cmd_vel out through executor_node: p50/p99 in one process and across processes.
 
-A probe node publishes a LaserScan and an Odometry with a fresh stamp (what a robot or sim_node
-sends each control period) and times how long the executor node takes to answer with a Twist on
+A probe node publishes an Odometry, a JointState and a LaserScan with a fresh stamp, in that order
+(what sim_node sends each control period) and times how long the executor node takes to answer with a Twist on
 ``cmd_vel``; the next observation goes out when the answer arrives (ping-pong). The executor runs
 with ``trigger: observation``, so every observation is one full control step: conversion, the
 observation builder, the safety filter, playback and — every K-th step — a policy decision
 (the shipped ONNX policy when present, else the backup controller).
 
-The clock starts before the first message of the observation (the scan) is published and stops
-when the Twist arrives at the probe. The probe serializes both messages (``serialize_message`` of
+The clock starts before the first message of the observation is published and stops when the
+Twist arrives at the probe. The probe serializes its messages (``serialize_message`` of
 the stamped messages) before starting the clock and takes ``cmd_vel`` as bytes, decoding it after
 stopping the clock, so its own Python message handling is not counted as the executor's latency.
-The earlier probe (message objects; clock started after the scan, stopped after rclpy had built a
-Twist object) runs too, interleaved in halves with the new one, and is printed for comparison.
+The earlier probe (scan and odometry only, as message objects; clock started after the scan,
+stopped after rclpy had built a Twist object) runs too, interleaved in halves with the new one,
+and is printed for comparison.
 
 Same run, same node, four set-ups:
 - one process, ``EventsExecutor`` (cadence's default; the issue's target: p99 <= 500 us),
@@ -62,7 +63,7 @@ class Probe:
         import rclpy
         from geometry_msgs.msg import Twist
         from nav_msgs.msg import Odometry
-        from sensor_msgs.msg import LaserScan
+        from sensor_msgs.msg import JointState, LaserScan
         from std_msgs.msg import String
 
         from cadence.ros import qos
@@ -72,12 +73,17 @@ class Probe:
         self.plan_pub = self.node.create_publisher(String, "plan", qos.LATCHED)
         self.odom_pub = self.node.create_publisher(Odometry, "odom", qos.SENSOR)
         self.scan_pub = self.node.create_publisher(LaserScan, "scan", qos.SENSOR)
+        self.joints_pub = self.node.create_publisher(JointState, "joint_states", qos.SENSOR)
         self.node.create_subscription(Twist, "cmd_vel", self._on_cmd, qos.COMMAND, raw=raw)
         self.odom = Odometry()
         self.odom.pose.pose.position.x, self.odom.pose.pose.position.y = 4.0, 4.0
         self.odom.pose.pose.orientation.w = 1.0
         self.scan = LaserScan(angle_min=0.0, angle_increment=2 * math.pi / N_BEAMS, range_max=5.0)
         self.scan.ranges = [5.0] * N_BEAMS
+        self.joints = JointState(name=["left_wheel", "right_wheel"], position=[0.0, 0.0], velocity=[0.0, 0.0])
+        for msg in (self.odom, self.scan, self.joints):
+            msg.header.frame_id = "odom" if msg is self.odom else "base_link"
+        self.odom.child_frame_id = "base_link"
         self.n = n
         self.k = 0
         self.sent = 0
@@ -90,13 +96,14 @@ class Probe:
 
         self.k += 1
         ns = self.k * 50_000_000  # 20 Hz stamps
-        for msg in (self.scan, self.odom):
+        for msg in (self.scan, self.odom, self.joints):
             msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(ns, 1_000_000_000)
         if self.raw:
-            scan, odom = serialize_message(self.scan), serialize_message(self.odom)
+            odom, joints, scan = (serialize_message(m) for m in (self.odom, self.joints, self.scan))
             self.t_send = time.perf_counter_ns()
+            self.odom_pub.publish(odom)  # sim_node's order
+            self.joints_pub.publish(joints)
             self.scan_pub.publish(scan)
-            self.odom_pub.publish(odom)
         else:
             self.scan_pub.publish(self.scan)
             self.t_send = time.perf_counter_ns()
@@ -135,12 +142,13 @@ def _run(probe: Probe, executor, warmup: int, wall_limit: float = 120.0) -> np.n
     return np.array(probe.samples[warmup:]) / 1e3
 
 
-def _check_answers(probe: Probe) -> None:
+def _check_answers(probe: Probe, node=None) -> None:
     """The executor must have answered with real commands (not only holds), or the bench is void."""
     moving = sum(1 for v, w in probe.commands if v != 0.0 or w != 0.0)
     if len(probe.samples) < probe.n or moving < len(probe.commands) // 2:
+        state = f"; executor: {node.last_reason!r}" if node is not None else ""
         raise SystemExit(
-            f"bench void: {len(probe.samples)}/{probe.n} answers, {moving} of them non-zero commands"
+            f"bench void: {len(probe.samples)}/{probe.n} answers, {moving} of them non-zero commands{state}"
         )
 
 
@@ -176,7 +184,7 @@ def inprocess(
         for _ in range(20):
             executor.spin_once(timeout_sec=0.01)
         us = _run(probe, executor, warmup)
-        _check_answers(probe)
+        _check_answers(probe, node)
         what = node.model_name
         executor.shutdown()
         node.destroy_node()
@@ -258,7 +266,7 @@ def main() -> int:
     results["in-process single"] = (*_stats(us), len(us))
     us = interprocess(args.iters, args.warmup, plan, args.model)
     results["two processes events"] = (*_stats(us), len(us))
-    print(f"observation (scan + odom) -> cmd_vel through executor_node; controller: {what}")
+    print(f"observation (odom + joint_states + scan) -> cmd_vel through executor_node; controller: {what}")
     print(f"{'set-up':<36}{'p50 us':>9}{'p90 us':>9}{'p99 us':>9}{'samples':>9}")
     for label, (p50, p90, p99, n) in results.items():
         print(f"{label:<36}{p50:9.1f}{p90:9.1f}{p99:9.1f}{n:9d}")

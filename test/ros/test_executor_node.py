@@ -128,6 +128,20 @@ def test_nan_odometry_holds(graph, kitchen_plan) -> None:
     assert node.core.safety.counters.nan_obs >= 1
 
 
+def test_joint_states_are_kept(graph) -> None:
+    from sensor_msgs.msg import JointState
+
+    from cadence.ros import qos
+
+    node = _executor(graph, model="backup", autostart=True)
+    pub = graph.node("joints_probe").create_publisher(JointState, "joint_states", qos.SENSOR)
+    msg = JointState(name=["left_wheel", "right_wheel"], position=[0.5, -1.25], velocity=[2.0, 3.5])
+    msg.header.stamp.sec = 7
+    assert node.joint_state is None
+    assert graph.spin_until(lambda: (pub.publish(msg), node.joint_state)[1] is not None)
+    assert node.joint_state == msg
+
+
 def test_stale_input_holds(graph, kitchen_plan) -> None:
     node = _executor(graph, model="backup", trigger="timer", autostart=True, stale_timeout_s=0.2)
     probe = Probe(graph)

@@ -76,7 +76,7 @@ class ExecutorNode(LifecycleNode):
         self._answered_ns = -1
         self._fed_ns = -1
         self._last_twist = ZERO_TWIST  # serialized Twist
-        self.joint_state: JointState | None = None
+        self._joints_raw: bytes | None = None  # newest joint_states sample, decoded on demand
         self._pending_plan: Any = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -94,7 +94,7 @@ class ExecutorNode(LifecycleNode):
             self._seq_pub,
             self.create_subscription(Odometry, "odom", self._on_odom, qos.SENSOR, raw=True),
             self.create_subscription(LaserScan, "scan", self._on_scan, qos.SENSOR, raw=True),
-            self.create_subscription(JointState, "joint_states", self._on_joints, qos.SENSOR),
+            self.create_subscription(JointState, "joint_states", self._on_joints, qos.SENSOR, raw=True),
             self.create_subscription(String, "plan", self._on_plan, qos.LATCHED),
             self.create_subscription(String, "replan", self._on_replan, qos.EVENTS),
         ]
@@ -171,8 +171,19 @@ class ExecutorNode(LifecycleNode):
         if self.config.trigger == "observation":
             self._on_observation()
 
-    def _on_joints(self, msg: JointState) -> None:
-        self.joint_state = msg
+    def _on_joints(self, raw: bytes) -> None:
+        # kept as bytes: the controller does not use wheel states, and rclpy's JointState object
+        # would cost tens of µs per sample on the executor's thread (in lockstep, on the answer path)
+        self._joints_raw = raw
+
+    @property
+    def joint_state(self) -> JointState | None:
+        """The newest ``joint_states`` sample (deserialized when asked for), or None."""
+        if self._joints_raw is None:
+            return None
+        from rclpy.serialization import deserialize_message
+
+        return deserialize_message(self._joints_raw, JointState)
 
     def _on_plan(self, msg: String) -> None:
         from cadence.planner.errors import PlanRejected
