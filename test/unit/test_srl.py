@@ -46,6 +46,8 @@ def test_config_validation_names_the_field() -> None:
     with pytest.raises(ConfigError, match="unknown SRLConfig field"):
         SRLConfig().replace(learning_rate=1.0)
     assert SRLConfig(k=4).actor_period == 4
+    with pytest.raises(ConfigError, match="n_step"):
+        SRLConfig(n_step=0)
 
 
 def test_sequence_wrapper_plays_k_actions_and_reports_transitions() -> None:
@@ -134,6 +136,45 @@ def test_replay_buffer_ring_and_done_flag() -> None:
     assert buf.done.sum() == 1.0
     with pytest.raises(ValueError, match="empty"):
         ReplayBuffer(1, 1, 2).sample(1, np.random.default_rng(0))
+
+
+def test_n_step_returns_stop_at_episode_ends_and_at_the_newest_transition() -> None:
+    from cadence.learn.wrappers import Transition
+
+    gamma = 0.5
+    # two episodes: 0..3 truncated at 3, 4..6 terminated at 6, then 7..8 still running (8 newest)
+    buf = ReplayBuffer(1, 1, capacity=16)
+    for i in range(9):
+        buf.add(Transition(np.array([i]), np.array([0.0]), float(i + 1), np.array([i + 1]), i == 6, i == 3))
+
+    def reference(i: int, n: int) -> tuple[float, int, float, float]:
+        ret, m, j = 0.0, 0, i
+        while True:
+            ret += gamma**m * buf.reward[j]
+            m += 1
+            if m == n or buf.end[j] or j == 8:
+                return ret, j + 1, float(buf.done[j]), gamma**m
+            j += 1
+
+    rng = np.random.default_rng(0)
+    for n in (1, 3, 8):
+        one, many = buf.sample_n_step(200, rng, n, gamma)
+        assert torch.equal(one.obs, many.obs) and torch.equal(one.action, many.action)
+        assert torch.equal(one.next_obs, one.obs + 1) and one.discount is None
+        for k in range(200):
+            i = int(one.obs[k, 0])
+            ret, next_obs, done, discount = reference(i, n)
+            assert float(many.reward[k]) == pytest.approx(ret)
+            assert float(many.next_obs[k, 0]) == next_obs and float(many.done[k]) == done
+            assert float(many.discount[k]) == pytest.approx(discount)
+    # wrapped ring: the oldest transition is never a continuation of the newest
+    small = ReplayBuffer(1, 1, capacity=4)
+    for i in range(6):
+        small.add(Transition(np.array([i]), np.array([0.0]), 1.0, np.array([i + 1]), False, False))
+    _, many = small.sample_n_step(100, rng, 4, 1.0)
+    assert torch.equal(many.next_obs[:, 0], torch.full((100,), 6.0))  # always stops at the newest (5)
+    with pytest.raises(ValueError, match="n_step"):
+        small.sample_n_step(1, rng, 0, 1.0)
 
 
 def test_checkpoint_round_trip() -> None:

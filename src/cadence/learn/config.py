@@ -24,6 +24,9 @@ class SRLConfig:
         buffer_size: Capacity of the primitive-transition replay buffer.
         batch_size: Transitions per gradient step.
         gamma: Discount per primitive step.
+        n_step: Critic targets sum this many stored primitive rewards before bootstrapping (1: the
+            one-step SAC target). A primitive-step critic needs k times more one-step backups than a
+            decision-level one to carry a return over the same time; n = k closes that gap.
         reward_scale: Factor on primitive rewards before they reach the critic (keeps the entropy
             bonus from swamping small dense rewards such as the rover's metres of progress).
         coherent_noise: Acting during training, the ``k`` actions of a sequence share one noise draw
@@ -64,6 +67,7 @@ class SRLConfig:
     buffer_size: int = 200_000
     batch_size: int = 256
     gamma: float = 0.98
+    n_step: int = 1
     reward_scale: float = 1.0
     coherent_noise: bool = False
     tau: float = 0.01
@@ -89,7 +93,7 @@ class SRLConfig:
     init_checkpoint: str = ""
 
     def __post_init__(self) -> None:
-        positive = ("k", "total_steps", "buffer_size", "batch_size", "hidden", "random_hold")
+        positive = ("k", "total_steps", "buffer_size", "batch_size", "hidden", "random_hold", "n_step")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"SRLConfig.{name} must be > 0, got {getattr(self, name)!r}")

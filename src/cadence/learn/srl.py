@@ -86,13 +86,18 @@ class SRLAgent:
         return loss.item()
 
     def update_critic(self, batch: Batch) -> float:
-        """One soft-Q gradient step on primitive transitions plus the Polyak target update."""
+        """One soft-Q gradient step on primitive transitions plus the Polyak target update.
+
+        An n-step ``batch`` (``discount`` set, :meth:`ReplayBuffer.sample_n_step`) bootstraps at its
+        ``next_obs`` with its own discount; the Q function is still the primitive-step one.
+        """
         alpha = self.log_alpha.exp().detach()
         with torch.no_grad():
             next_seq, next_logp = self.actor.sample(batch.next_obs)
             next_a, next_lp = self.unit(next_seq[:, 0]), next_logp[:, 0]
             next_q = self.critic_target.min_q(batch.next_obs, next_a) - alpha * next_lp
-            target = batch.reward + self.config.gamma * (1.0 - batch.done) * next_q
+            discount = self.config.gamma if batch.discount is None else batch.discount
+            target = batch.reward + discount * (1.0 - batch.done) * next_q
         q1, q2 = self.critic(batch.obs, self.unit(batch.action))
         loss = F.mse_loss(q1, target) + F.mse_loss(q2, target)
         self.critic_opt.zero_grad()

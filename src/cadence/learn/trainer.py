@@ -146,9 +146,12 @@ def train_srl(
             critic_debt += n * config.critic_updates_per_step
             critic_loss = model_loss = 0.0
             while critic_debt >= 1.0:
-                batch = buffer.sample(config.batch_size, rng)
+                if config.n_step > 1:
+                    batch, n_batch = buffer.sample_n_step(config.batch_size, rng, config.n_step, config.gamma)
+                else:
+                    batch = n_batch = buffer.sample(config.batch_size, rng)
                 model_loss = agent.update_model(batch)
-                critic_loss = agent.update_critic(batch)
+                critic_loss = agent.update_critic(n_batch)
                 critic_debt -= 1.0
             while step >= next_actor:
                 progress = (step - config.learning_starts) / max(config.bc_decay_steps, 1)
