@@ -150,3 +150,27 @@ def test_without_kernels_the_decider_calls_the_public_api(
                 assert got_command == command
     finally:
         kernels.reset_for_tests()
+
+
+def test_a_wrong_fused_kernel_is_not_used(policy_path: Path, monkeypatch: pytest.MonkeyPatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    module = kernels.load()
+    assert module is not None
+    real = module.decide
+
+    def wrong(obs, actions, *args):  # type: ignore[no-untyped-def]
+        verdict, v, w = real(obs, actions, *args)
+        actions[0, 3, 1] += np.float32(1e-3)  # a later action: the first command is still right
+        return verdict, v, w
+
+    monkeypatch.setattr(module, "decide", wrong)
+    policy = load_policy(policy_path, backend="numba")
+    with caplog.at_level("WARNING", logger="cadence.policy.kernels"):
+        decider = Decider(policy)
+    assert not decider.fused
+    assert "fused kernel not used (probe" in caplog.text and "differs from the separate calls" in caplog.text
+    case = _case(np.random.default_rng(1), DEFAULT_LAYOUT.n_beams)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        actions, _ = decider.decide(*case, 0.0)
+        want = policy.act(ObservationBuilder(compiled=False).build_python(*case)[None, :])
+    np.testing.assert_array_equal(actions, want)

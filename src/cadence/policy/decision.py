@@ -12,6 +12,7 @@ results are the same either way (test/unit/test_decision.py).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,35 @@ class Decider:
                     self._fused = module.decide
                     self._net = (net.net_i, net.net_f)
                     self._shape = (1, *net.plan.out_tail)
+                    why = self._check_fused()
+                    if why is not None:
+                        kernels.LOG.warning("decision: fused kernel not used (%s); separate calls", why)
+                        self._fused = None
+
+    def _check_fused(self) -> str | None:
+        """Why the fused kernel differs from ``build_python`` + ``policy.act`` + the filter's
+        finiteness test on probe inputs (bit for bit); None when it does not."""
+        from cadence.policy.kernels import observation_probes
+
+        obs = np.empty(self.builder.obs_dim, np.float32)
+        with np.errstate(all="ignore"):
+            for i, probe in enumerate(observation_probes(self.builder.layout.n_beams, 24, seed=1)):
+                args = self.builder.kernel_args(*probe)
+                if args is None:
+                    continue
+                actions = np.empty(self._shape, np.float32)
+                verdict, v, w = self._fused(obs, actions, *args, *self._net)
+                want = self.builder.build_python(*probe)
+                want_actions = self.policy.act(want[None, :])
+                finite = math.isfinite(want.dot(want))
+                if not (
+                    np.array_equal(obs.view(np.uint32), want.view(np.uint32))
+                    and np.array_equal(actions, want_actions, equal_nan=True)
+                    and (verdict == _ASK_BLAS or (verdict == _CERTAIN_FINITE) == finite)
+                    and np.array_equal([v, w], want_actions[0, 0], equal_nan=True)
+                ):
+                    return f"probe {i} differs from the separate calls"
+        return None
 
     @property
     def fused(self) -> bool:
