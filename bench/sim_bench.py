@@ -15,7 +15,10 @@ One run, one scene (apartment), interleaved repeats (the machine is shared: comp
 * ``batched``: :func:`cadence.sim.batch.rollout` with THE SAME torch network (its actor layers called
   directly, checked to give SB3's deterministic ``predict`` actions), wrapped as a batched
   ``act(obs[B, obs_dim]) -> [B, K, 2]``: K=1 (a decision every control step, the same semantics as
-  evaluate_policy) and K=8 (the executor's sequence length, what the gate runs).
+  evaluate_policy) and K=8 (the executor's sequence length, what the gate runs). The runner plays
+  the envs' sequences on one thread per usable CPU (``mj_step`` releases the GIL; ``--threads``);
+  every configuration also runs on 1 thread in the same repeat, the episodes of both are checked to
+  be identical, and both ratios are printed.
 
 Both harnesses compute the same per-episode metrics (success, collision steps, and the STL signals
 of :func:`cadence.sim.gate.episode_signals`), inside their timed region. Set-up is outside it on
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from types import SimpleNamespace
 
@@ -191,12 +195,14 @@ def bench_sb3(model, env, episodes: int) -> float:  # type: ignore[no-untyped-de
     return float(sum(lengths))
 
 
-def run_batched(policy, scenarios, config, scene) -> tuple[int, list[tuple[int, bool, int, dict]]]:  # type: ignore[no-untyped-def]
+def run_batched(
+    policy, scenarios, config, scene, threads=None
+) -> tuple[int, list[tuple[int, bool, int, dict]]]:  # type: ignore[no-untyped-def]
     """The batched runner + the same per-episode metrics as :class:`ScenarioReplay` records (with the
     scene loaded once beforehand, as the SB3 side reads its env's scene)."""
     from cadence.sim.batch import rollout
 
-    res = rollout(policy, scenarios, n_envs=len(scenarios), config=config)
+    res = rollout(policy, scenarios, n_envs=len(scenarios), config=config, threads=threads)
     episodes = [(e.steps, e.success, e.collision_steps, episode_signals(e, scene)) for e in res]
     return sum(e.steps for e in res), episodes
 
@@ -206,6 +212,12 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=8, help="episodes per evaluation harness")
     parser.add_argument("--steps", type=int, default=1500, help="control steps for raw / env rates")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="rollout threads (default: the runner's, one per usable CPU up to 4); 1-thread runs are always shown too",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -231,6 +243,8 @@ def main() -> None:
 
     keys = ("raw", "env", "raw_mean", "env_mean", "raw_cpu", "env_cpu", "sb3", "sb3_cpu")
     keys += ("batched_k1", "batched_k8", "batched_k1_cpu", "batched_k8_cpu")
+    keys += ("batched_k1_1t", "batched_k8_1t", "batched_k1_1t_cpu", "batched_k8_1t_cpu")
+    threads = args.threads or min(len(os.sched_getaffinity(0)), 4)
     rates: dict[str, list[float]] = {k: [] for k in keys}
     reset_times: list[float] = []
     agree = 0
@@ -245,13 +259,17 @@ def main() -> None:
         rates["sb3_cpu"].append(steps / (time.process_time() - c0))
         sb3_episodes = sb3_env.env.episodes[: args.episodes]
         for k in (1, 8):
-            c0, t0 = time.process_time(), time.perf_counter()
-            steps, episodes = run_batched(SB3Batched(model, k), scenarios, config, scene)
-            rates[f"batched_k{k}"].append(steps / (time.perf_counter() - t0))
-            rates[f"batched_k{k}_cpu"].append(steps / (time.process_time() - c0))
+            played = {}
+            for suffix, n_threads in (("", threads), ("_1t", 1))[:: 1 if r % 2 else -1]:
+                c0, t0 = time.process_time(), time.perf_counter()
+                steps, played[suffix] = run_batched(SB3Batched(model, k), scenarios, config, scene, n_threads)
+                rates[f"batched_k{k}{suffix}"].append(steps / (time.perf_counter() - t0))
+                rates[f"batched_k{k}{suffix}_cpu"].append(steps / (time.process_time() - c0))
+            if played[""] != played["_1t"]:
+                raise SystemExit(f"K={k}: {threads}-thread and 1-thread rollouts played different episodes")
             if k == 1:
-                agree = sum(a[:3] == b[:3] for a, b in zip(episodes, sb3_episodes, strict=True))
-        shown = ("raw", "env", "sb3", "batched_k1", "batched_k8")
+                agree = sum(a[:3] == b[:3] for a, b in zip(played[""], sb3_episodes, strict=True))
+        shown = ("raw", "env", "sb3", "batched_k1", "batched_k8", "batched_k1_1t", "batched_k8_1t")
         paired = ", ".join(f"k{k}/sb3={rates[f'batched_k{k}'][-1] / rates['sb3'][-1]:.2f}" for k in (1, 8))
         print(
             f"repeat {r}: " + ", ".join(f"{k}={rates[k][-1]:.0f}" for k in shown) + f" ({paired})", flush=True
@@ -271,6 +289,7 @@ def main() -> None:
     sb3 = med["sb3"]
     speedup = {k: paired(f"batched_k{k}", "sb3") for k in (1, 8)}
     speedup_cpu = {k: paired(f"batched_k{k}_cpu", "sb3_cpu") for k in (1, 8)}
+    speedup_1t = {k: paired(f"batched_k{k}_1t", "sb3") for k in (1, 8)}
     ceiling = paired("raw_mean", "sb3", 1.0 / 25.0)
     lines = [
         f"raw mj_step            {med['raw']:>9.0f} substeps/s (median step; {med['raw_mean']:.0f} from total wall time)",
@@ -284,7 +303,9 @@ def main() -> None:
         "identical in length, success and collisions)",
         f"batched K=8            {med['batched_k8']:>9.0f} env steps/s -> {speedup[8]:.2f}x SB3 "
         f"(CPU time {speedup_cpu[8]:.2f}x)",
-        f"ceiling (physics only) {physics_ctrl_rate:>9.0f} env steps/s -> {ceiling:.2f}x SB3",
+        f"  (both with {threads} rollout threads; with 1 thread: K=1 {speedup_1t[1]:.2f}x, "
+        f"K=8 {speedup_1t[8]:.2f}x SB3; every episode identical either way)",
+        f"1-thread ceiling       {physics_ctrl_rate:>9.0f} env steps/s -> {ceiling:.2f}x SB3",
         # any harness pays at least the physics P per step, and SB3 pays P + its own overhead O, so
         # (P + O) / P >= 5 needs P <= O / 4
         f"5x needs physics <= {(ceiling - 1.0) * 1e6 / physics_ctrl_rate / 4:.0f} us per step "
@@ -297,6 +318,9 @@ def main() -> None:
                 "env_vs_physics": round(env_vs_physics, 3),
                 "eval_speedup_vs_sb3": round(speedup[1], 2),
                 "eval_speedup_vs_sb3_k8": round(speedup[8], 2),
+                "rollout_threads": threads,
+                "eval_speedup_vs_sb3_1thread": round(speedup_1t[1], 2),
+                "eval_speedup_vs_sb3_k8_1thread": round(speedup_1t[8], 2),
                 "physics_ceiling_vs_sb3": round(ceiling, 2),
                 "env_vs_physics_total_wall": round(med["env_mean"] / med["raw_mean"], 3),
                 "env_vs_physics_cpu": round(med["env_cpu"] / med["raw_cpu"], 3),

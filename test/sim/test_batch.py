@@ -118,3 +118,40 @@ def test_concurrent_rollouts_never_share_an_env() -> None:
             np.testing.assert_array_equal(a.path, b.path)
     kept = batch._IDLE["apartment"][config.replace(scene="apartment", goals=())]
     assert len({id(e) for e in kept}) == len(kept) >= 2  # every env came back once, none twice
+
+
+def test_threads_play_the_same_episodes_as_one_thread() -> None:
+    policy = load_policy("backup")
+    scenarios = sample_scenarios("apartment", 6, seed=31, **OPTIONS)
+    config = env_config("rover-apartment", **OPTIONS)
+    one = rollout(policy, scenarios, n_envs=4, config=config, threads=1)
+    for threads in (2, 3):
+        many = rollout(policy, scenarios, n_envs=4, config=config, threads=threads)
+        assert _fields(many) == _fields(one)
+        for a, b in zip(one, many, strict=True):
+            np.testing.assert_array_equal(a.path, b.path)
+    assert rollout(policy, scenarios[:2], n_envs=4, config=config, k=1)  # default thread count
+
+
+class BadLastRow:
+    """Valid actions except the last row, which cannot be read as numbers (fails in a worker thread)."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner = inner
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        actions = self.inner.act(obs).astype(object)
+        actions[-1, :, :] = None
+        return actions
+
+
+def test_an_error_in_a_rollout_thread_reaches_the_caller() -> None:
+    policy = load_policy("backup")
+    scenarios = sample_scenarios("apartment", 4, seed=41, **OPTIONS)
+    config = env_config("rover-apartment", **OPTIONS)
+    with pytest.raises(TypeError):
+        rollout(BadLastRow(policy), scenarios, n_envs=4, config=config, threads=2)
+    with pytest.raises(ValidationError, match="threads must be at least 1"):
+        rollout(policy, scenarios, n_envs=4, config=config, threads=0)
+    # the envs came back and play normally
+    assert all(r.steps > 0 for r in rollout(policy, scenarios, n_envs=4, config=config, threads=2))

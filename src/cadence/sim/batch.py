@@ -8,10 +8,13 @@ policy's cost is paid once per K steps for the whole batch and evaluation costs 
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -102,6 +105,7 @@ def rollout(
     config: NavEnvConfig | None = None,
     k: int | None = None,
     deadline: float | None = None,
+    threads: int | None = None,
 ) -> list[EpisodeResult]:
     """Run every scenario to its end with batched policy calls.
 
@@ -113,6 +117,10 @@ def rollout(
             the model is shared).
         k: Use only the first ``k`` actions of each sequence (default: all the policy emits).
         deadline: ``time.perf_counter()`` value after which the rollout gives up (ValidationError).
+        threads: Threads that play the envs' sequences between two policy calls (default: one per
+            CPU this process may use, at most 4). ``mujoco.mj_step`` releases the GIL, so the physics
+            of different envs runs in parallel; each env is touched by one thread at a time and its
+            episode is the same whatever the thread count (test/sim/test_batch.py).
 
     Returns:
         One :class:`EpisodeResult` per scenario, in the order given.
@@ -124,6 +132,12 @@ def rollout(
     config = config or NavEnvConfig()
     if config.randomization.enabled:
         raise ValidationError("batched rollouts share one model per scene: switch randomization off")
+    if threads is None:
+        threads = min(
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4
+        )
+    if threads < 1:
+        raise ValidationError(f"threads must be at least 1, got {threads}")
     results: dict[int, EpisodeResult] = {}
     by_scene: dict[str, list[int]] = {}
     for i, s in enumerate(scenarios):
@@ -131,13 +145,19 @@ def rollout(
     for scene, idx in by_scene.items():
         cfg = config.replace(scene=scene, goals=())
         envs = _checkout(scene, cfg, min(n_envs, len(idx)))
+        n_threads = min(threads, len(envs))  # the calling thread plays one group itself
+        pool = ThreadPoolExecutor(n_threads - 1, thread_name_prefix="rollout") if n_threads > 1 else None
         try:
             slots = [_Slot(env) for env in envs]
             for i, res in zip(
-                idx, _run_scene(policy, [scenarios[j] for j in idx], slots, k, deadline), strict=True
+                idx,
+                _run_scene(policy, [scenarios[j] for j in idx], slots, k, deadline, pool, n_threads),
+                strict=True,
             ):
                 results[i] = res
         finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
             _checkin(scene, cfg, envs)
     return [results[i] for i in range(len(scenarios))]
 
@@ -204,6 +224,8 @@ def _run_scene(
     slots: list[_Slot],
     k: int | None,
     deadline: float | None,
+    pool: ThreadPoolExecutor | None = None,
+    pool_size: int = 1,
 ) -> Iterator[EpisodeResult]:
     pending = list(enumerate(scenarios))[::-1]
     done: dict[int, EpisodeResult] = {}
@@ -239,15 +261,21 @@ def _run_scene(
         for row, slot in enumerate(active):
             if not finite[row]:
                 slot.nan_obs += 1
-            seq = actions[row]
-            for step in range(steps):
-                terms, terminated, truncated, _ = slot.env.advance(seq[step], full_info=False)
-                slot.ret += sum(terms.values())
-                if terminated or truncated:
-                    slot.done, slot.timed_out = True, truncated
-                    break
-            if not slot.done:
-                slot.obs = slot.env.observe()
+        if pool is None or len(active) < 2:
+            _play(active, actions, 0, steps)
+        else:
+            n = min(pool_size, len(active))
+            bounds = [round(i * len(active) / n) for i in range(n + 1)]
+            futures = [
+                pool.submit(_play, active[lo:hi], actions, lo, steps)
+                for lo, hi in itertools.pairwise(bounds[1:])
+            ]
+            try:
+                _play(active[: bounds[1]], actions, 0, steps)
+            finally:
+                wait(futures)  # no env is still being stepped when this block ends, error or not
+            for f in futures:
+                f.result()  # re-raises a worker's error
         still = []
         for slot in active:
             if slot.done:
@@ -259,6 +287,21 @@ def _run_scene(
         active = still
     for j in range(len(scenarios)):
         yield done[j]
+
+
+def _play(slots: list[_Slot], actions: np.ndarray, first_row: int, steps: int) -> None:
+    """Play each slot's sequence (row ``first_row + i`` of ``actions``) until it ends or its episode does."""
+    for row, slot in enumerate(slots, first_row):
+        seq = actions[row]
+        env = slot.env
+        for step in range(steps):
+            terms, terminated, truncated, _ = env.advance(seq[step], full_info=False)
+            slot.ret += sum(terms.values())
+            if terminated or truncated:
+                slot.done, slot.timed_out = True, truncated
+                break
+        if not slot.done:
+            slot.obs = env.observe()
 
 
 def sample_scenarios(
