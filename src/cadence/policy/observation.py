@@ -397,7 +397,10 @@ class ObservationBuilder:
             and type(time_remaining) is float and type(c0) is float and type(c1) is float
         ) and not all(map(_is_float, (x, y, yaw, v, w, cx, cy, nx, ny, gx, gy, time_remaining, c0, c1))):  # fmt: skip
             return None
-        if type(ranges) is not np.ndarray or ranges.ndim != 1 or ranges.dtype not in _POOL_DTYPES:
+        if type(ranges) is not np.ndarray or ranges.ndim != 1:
+            return None
+        dtype = ranges.dtype  # identity, not dtype equality (numpy's comparison is slow when cold)
+        if dtype is not _F64 and dtype is not _F32:
             return None
         n = len(ranges)
         if n == self._last_n and scan.angle_min == self._last_min and scan.angle_increment == self._last_inc:
@@ -523,6 +526,7 @@ class ObservationBuilder:
 
 
 _F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
 _is_float = float.__instancecheck__
 _POOL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
