@@ -49,6 +49,7 @@ class Decider:
         self.obs = np.zeros(self.builder.obs_dim, np.float32)  # the newest observation
         self._check: Any = None
         self._fused: Any = None
+        self._kernel_args = self.builder.kernel_args  # bound once: decide runs cold, every lookup shows
         if self.builder.compiled:
             from cadence.policy import kernels
 
@@ -114,7 +115,7 @@ class Decider:
             ObservationError: as :meth:`ObservationBuilder.build` does (the filter is not fed).
         """
         if self._check is not None:
-            args = self.builder.kernel_args(state, scan, targets, time_remaining, last_command)
+            args = self._kernel_args(state, scan, targets, time_remaining, last_command)
             if args is not None:
                 verdict = self._check(self.obs, *args)
                 if verdict != _ASK_BLAS:
@@ -143,7 +144,7 @@ class Decider:
         """
         fused = self._fused
         if fused is not None:
-            args = self.builder.kernel_args(state, scan, targets, time_remaining, last_command)
+            args = self._kernel_args(state, scan, targets, time_remaining, last_command)
             if args is not None:
                 actions = np.empty(self._shape, np.float32)
                 verdict, v, w = fused(self.obs, actions, *args, *self._net)
