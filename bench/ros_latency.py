@@ -126,13 +126,20 @@ class Probe:
 
 
 def _run(probe: Probe, executor, warmup: int, wall_limit: float = 120.0) -> np.ndarray:
-    """Ping-pong until n samples (re-sending when a best-effort sample was lost)."""
+    """Ping-pong until n samples (re-sending when a best-effort sample was lost).
+
+    The executor spins as cadence's nodes spin (``cadence.ros.executors.spin_for``, used by
+    ``spin_nodes``): bounded spins that dispatch every event of the interval without returning to
+    Python in between.
+    """
+    from cadence.ros.executors import spin_for
+
     deadline = time.monotonic() + wall_limit
     last = time.monotonic()
     probe.send()
     count = 0
     while len(probe.samples) < probe.n and time.monotonic() < deadline:
-        executor.spin_once(timeout_sec=0.05)
+        spin_for(executor, 0.05)
         if len(probe.samples) != count:
             count, last = len(probe.samples), time.monotonic()
         elif time.monotonic() - last > 0.2:  # lost sample: send a new observation

@@ -48,6 +48,19 @@ def make_executor(kind: str = "events", context: Context | None = None, num_thre
     return SingleThreadedExecutor(context=context)
 
 
+def spin_for(executor, timeout_sec: float) -> None:
+    """Run ready callbacks for up to `timeout_sec` (less if the context shuts down).
+
+    ``spin_until_future_complete`` on a future that never completes: the ``EventsExecutor`` then
+    dispatches every event of the interval in C++, instead of returning to a Python loop after each
+    one as ``spin_once`` does (measured with ``bench/ros_latency.py``, same run: round trip p50 251 ->
+    235 µs, p99 526 -> 483 µs). A fresh future per call: the executor registers a callback on it.
+    """
+    from rclpy.task import Future
+
+    executor.spin_until_future_complete(Future(), timeout_sec=timeout_sec)
+
+
 def spin_nodes(
     nodes: Iterable[Node],
     executor_kind: str = "events",
@@ -67,10 +80,10 @@ def spin_nodes(
         executor.add_node(node)
     ok = context.ok if context is not None else rclpy.ok
     try:
-        # spin_once in a loop rather than spin(): EventsExecutor.spin() does not return on SIGINT
-        # (measured here with rclpy 9.1.2), while spin_once() sees the context shut down.
+        # bounded spins in a loop rather than spin(): EventsExecutor.spin() does not return on SIGINT
+        # (measured here with rclpy 9.1.2), while a bounded spin sees the context shut down.
         while ok() and not (until is not None and until()):
-            executor.spin_once(timeout_sec=poll_s)
+            spin_for(executor, poll_s)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
