@@ -10,9 +10,11 @@ import math
 import warnings
 from pathlib import Path
 
+import numba  # noqa: F401  (a pinned requirement: a missing numba fails here, it does not skip)
 import numpy as np
 import pytest
 import torch
+from test_observation_fast import _case, _same_bits
 
 from cadence.learn.export import export_policy
 from cadence.learn.networks import SequenceActor
@@ -23,10 +25,6 @@ from cadence.policy.observation import DEFAULT_LAYOUT, ObservationBuilder, Robot
 from cadence.policy.runtime import OnnxPolicy, load_policy
 from cadence.policy.safety import SafetyConfig, SafetyFilter
 from cadence.sim.robot import V_MAX
-
-pytest.importorskip("numba")
-
-from test_observation_fast import _case, _same_bits
 
 K = 8
 

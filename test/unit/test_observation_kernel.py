@@ -11,8 +11,10 @@ import logging
 import math
 import warnings
 
+import numba  # noqa: F401  (a pinned requirement: a missing numba fails here, it does not skip)
 import numpy as np
 import pytest
+from test_observation_fast import _case, _same_bits
 
 from cadence.policy import kernels
 from cadence.policy.observation import (
@@ -24,10 +26,6 @@ from cadence.policy.observation import (
     Scan,
     Targets,
 )
-
-pytest.importorskip("numba")
-
-from test_observation_fast import _case, _same_bits
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba  # noqa: F401  (a pinned requirement: a missing numba fails here, it does not skip)
 import numpy as np
 import pytest
 import torch
@@ -21,8 +22,6 @@ from cadence.policy import kernels
 from cadence.policy.errors import ModelRejected
 from cadence.policy.fastpath import NumpyGraph
 from cadence.policy.runtime import OnnxPolicy, load_policy
-
-pytest.importorskip("numba")
 
 OBS_DIM, K = 10, 3
 
@@ -70,8 +69,7 @@ def test_shipped_policy_numba_equals_onnxruntime() -> None:
     from cadence.paths import models_dir
 
     path = models_dir() / "rover_srl.onnx"
-    if not path.exists():
-        pytest.skip("no shipped policy")
+    assert path.exists(), "models/rover_srl.onnx is shipped with the package"
     ort_policy, nb_policy = load_policy(path, backend="onnxruntime"), load_policy(path, backend="numba")
     obs = np.random.default_rng(0).standard_normal((256, nb_policy.obs_dim)).astype(np.float32)  # type: ignore[attr-defined]
     np.testing.assert_allclose(nb_policy.act(obs), ort_policy.act(obs), rtol=1e-5, atol=1e-6)
