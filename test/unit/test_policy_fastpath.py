@@ -7,11 +7,9 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-import torch
 from onnx import TensorProto, helper
+from tiny_actor import export_tiny_actor
 
-from cadence.learn.export import export_policy
-from cadence.learn.networks import SequenceActor
 from cadence.policy.fastpath import NumpyGraph, Unsupported
 from cadence.policy.runtime import OnnxPolicy, load_policy
 
@@ -21,20 +19,7 @@ OBS_DIM, K = 10, 3
 @pytest.fixture(scope="module")
 def actor_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The SRL actor architecture (Gemm/Relu trunk, Reshape, Gather, Tanh, Mul, Add)."""
-    torch.manual_seed(3)
-    actor = SequenceActor(OBS_DIM, np.array([-0.5, -2.0]), np.array([1.0, 2.0]), K, hidden=32)
-    path = tmp_path_factory.mktemp("fast") / "actor.onnx"
-    export_policy(
-        actor,
-        {"obs_dim": OBS_DIM},
-        K,
-        path,
-        action_names=("v", "omega"),
-        action_low=(-0.5, -2.0),
-        action_high=(1.0, 2.0),
-        control_dt=0.05,
-    )
-    return path
+    return export_tiny_actor(tmp_path_factory.mktemp("fast") / "actor.onnx", OBS_DIM, K, hidden=32, seed=3)
 
 
 @pytest.mark.parametrize("batch", [1, 2, 33])

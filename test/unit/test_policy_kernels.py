@@ -14,10 +14,8 @@ from pathlib import Path
 import numba  # noqa: F401  (a pinned requirement: a missing numba fails here, it does not skip)
 import numpy as np
 import pytest
-import torch
+from tiny_actor import export_tiny_actor
 
-from cadence.learn.export import export_policy
-from cadence.learn.networks import SequenceActor
 from cadence.policy import kernels
 from cadence.policy.errors import ModelRejected
 from cadence.policy.fastpath import NumpyGraph
@@ -29,20 +27,7 @@ OBS_DIM, K = 10, 3
 @pytest.fixture(scope="module")
 def actor_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The SRL actor architecture (Gemm/Relu trunk, Reshape, Gather, Tanh, Mul, Add)."""
-    torch.manual_seed(4)
-    actor = SequenceActor(OBS_DIM, np.array([-0.5, -2.0]), np.array([1.0, 2.0]), K, hidden=48)
-    path = tmp_path_factory.mktemp("kernel") / "actor.onnx"
-    export_policy(
-        actor,
-        {"obs_dim": OBS_DIM},
-        K,
-        path,
-        action_names=("v", "omega"),
-        action_low=(-0.5, -2.0),
-        action_high=(1.0, 2.0),
-        control_dt=0.05,
-    )
-    return path
+    return export_tiny_actor(tmp_path_factory.mktemp("kernel") / "actor.onnx", OBS_DIM, K, hidden=48, seed=4)
 
 
 @pytest.fixture
