@@ -61,8 +61,11 @@ def main() -> None:
     eval_env = make_env(args.env)
     srl_overrides = dict(_parse_set(item, parser) for item in args.set)
 
-    def curve(policy) -> dict[int, float]:
-        return {j: evaluate(eval_env, policy, j, args.episodes, seed=50_000).mean for j in DEFAULT_INTERVALS}
+    def curve(policy_at) -> dict[int, float]:
+        """Mean return at each interval J of ``policy_at(J)`` (the policy queried every J steps)."""
+        return {
+            j: evaluate(eval_env, policy_at(j), j, args.episodes, seed=50_000).mean for j in DEFAULT_INTERVALS
+        }
 
     rng = np.random.default_rng(0)
     low_act, high_act = eval_env.action_space.low, eval_env.action_space.high
@@ -84,7 +87,8 @@ def main() -> None:
             cfg = srl_config(args, seed).replace(**srl_overrides)
             agent = train_srl(make_env(args.train_env, args.max_episode_steps), cfg).agent
             seconds["srl"] += time.time() - t0
-            curves["srl"].append(curve(lambda o, a=agent: a.act(o, True)))
+            # a GRU actor continues its sequence to J actions; an MLP one plays its K and holds the last
+            curves["srl"].append(curve(lambda j, a=agent: lambda o: a.act(o, True, length=j)))
             print(f"seed {seed} srl ({time.time() - t0:.0f} s): {_fmt(curves['srl'][-1])}", flush=True)
         if "sac" in algos:
             t0 = time.time()
@@ -93,10 +97,15 @@ def main() -> None:
             )
             model = train_sb3("sac", sac_env, args.steps, seed, args.repeat)
             seconds["sac"] += time.time() - t0
-            curves["sac"].append(curve(sb3_policy_fn(model)))
+            sac_policy = sb3_policy_fn(model)  # action repeat: the same policy at every J
+            curves["sac"].append(curve(lambda j, f=sac_policy: f))
             print(f"seed {seed} sac ({time.time() - t0:.0f} s): {_fmt(curves['sac'][-1])}", flush=True)
 
     high = max(reference, random_return + 1e-6)
+    ceiling = return_ceiling(eval_env, args.episodes, seed=50_000)
+    fas_ceiling = frequency_averaged_score(
+        dict.fromkeys(DEFAULT_INTERVALS, ceiling), random_return, high, clip=False
+    )
 
     def scores(low: float, axis: str) -> dict[str, list[float]]:
         return {
@@ -127,6 +136,12 @@ def main() -> None:
         )
     ratio = ratio_of(fas)
     print(f"FAS(SRL) / FAS(SAC) = {ratio:.2f}  (target >= 1.2; floor = random policy, area over J)")
+    if "sac" in fas:
+        print(
+            f"ceiling: no policy returns more than {ceiling:.2f} on these episodes (route length + success "
+            f"bonus - time at top speed), so FAS <= {fas_ceiling:.3f} and FAS(any) / FAS(SAC) <= "
+            f"{fas_ceiling / np.mean(fas['sac']):.2f}"
+        )
     extra = {
         "zero_floor": scores(zero_return, "interval"),
         "frequency_axis": scores(random_return, "frequency"),
@@ -155,6 +170,9 @@ def main() -> None:
                 "fas_per_seed": fas,
                 "fas": {a: float(np.mean(v)) for a, v in fas.items()},
                 "ratio": ratio,
+                "return_ceiling": ceiling,
+                "fas_ceiling": fas_ceiling,
+                "ratio_ceiling": fas_ceiling / float(np.mean(fas["sac"])) if "sac" in fas else float("nan"),
                 "random_return": random_return,
                 "zero_return": zero_return,
                 "reference_return": reference,
@@ -164,6 +182,26 @@ def main() -> None:
             }
         )
     )
+
+
+def return_ceiling(env: gym.Env, episodes: int, seed: int) -> float:
+    """An upper bound on any policy's mean return over the evaluation episodes ``seed + i``.
+
+    A return is progress (metres of route left at the start minus metres left at the end, at most
+    the route length L) + the success bonus + the per-step time cost, and no policy covers L in fewer
+    than ``L / (V_MAX * CONTROL_DT)`` control steps; contacts and timeouts only subtract.
+    """
+    from cadence.sim import robot
+
+    nav = env.unwrapped
+    reward = nav.config.reward
+    bounds = []
+    for ep in range(episodes):
+        env.reset(seed=seed + ep)
+        length = float(nav.tracker.remaining_length(*nav.path[0]))
+        fastest = np.ceil(length / (robot.V_MAX * robot.CONTROL_DT))
+        bounds.append(reward.progress * length + reward.success + min(reward.time, 0.0) * fastest)
+    return float(np.mean(bounds))
 
 
 def srl_config(args: argparse.Namespace, seed: int) -> SRLConfig:

@@ -32,6 +32,13 @@ def register(subparsers: Any) -> None:
     train.add_argument("--eval-env", default=None, help="env for evaluations (default: --env)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--k", type=positive_int, default=8, help="SRL sequence length")
+    train.add_argument(
+        "--actor",
+        choices=("mlp", "gru"),
+        default="mlp",
+        help="SRL actor head: mlp (one perceptron emits the K actions) or gru (the SRL paper's "
+        "recurrent actor, which can continue a sequence past K)",
+    )
     train.add_argument("--repeat", type=positive_int, default=8, help="SAC/PPO action repeat J")
     train.add_argument("--hidden", type=positive_int, default=128, help="hidden layer width")
     train.add_argument("--eval-every", type=int, default=5_000, help="primitive steps between evaluations")
@@ -109,6 +116,7 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         out=out,
         k=args.k,
+        actor=args.actor,
         repeat=args.repeat,
         hidden=args.hidden,
         eval_every=args.eval_every,

@@ -15,6 +15,8 @@ class SRLConfig:
 
     Attributes:
         k: Sequence length: primitive actions emitted per decision (DEVELOPERS.md default 8).
+        actor: ``"mlp"`` (one perceptron emits all ``k`` actions; the shipped policy's head) or
+            ``"gru"`` (the SRL paper's recurrent actor: it can continue a sequence past ``k``).
         total_steps: Primitive environment steps to train for.
         learning_starts: Primitive steps of uniformly random sequences before learning.
         random_hold: During ``learning_starts``, each uniform random action is held this many
@@ -61,6 +63,7 @@ class SRLConfig:
     """
 
     k: int = 8
+    actor: str = "mlp"
     total_steps: int = 50_000
     learning_starts: int = 2_000
     random_hold: int = 1
@@ -108,6 +111,8 @@ class SRLConfig:
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"SRLConfig.{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.actor not in ("mlp", "gru"):
+            raise ConfigError(f"SRLConfig.actor must be 'mlp' or 'gru', got {self.actor!r}")
         if not 0.0 < self.gamma <= 1.0:
             raise ConfigError(f"SRLConfig.gamma must be in (0, 1], got {self.gamma!r}")
         if not 0.0 < self.tau <= 1.0:

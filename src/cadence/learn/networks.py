@@ -65,8 +65,14 @@ class SequenceActor(nn.Module):
         log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (torch.tanh(log_std) + 1.0)
         return mean, log_std
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        """Deterministic sequence ``[B, k, action_dim]`` in physical units (the exported graph)."""
+    def forward(self, obs: torch.Tensor, length: int | None = None) -> torch.Tensor:
+        """Deterministic sequence ``[B, k, action_dim]`` in physical units (the exported graph).
+
+        ``length`` other than ``k`` is refused: an MLP head has exactly ``k`` outputs (a sequence
+        that runs out is extended by holding its last action, :func:`cadence.learn.evaluation.play_interval`).
+        """
+        if length is not None and int(length) != self.k:
+            raise ConfigError(f"an MLP sequence actor emits exactly k={self.k} actions, not {length}")
         mean, _ = self._dist_params(obs)
         return torch.tanh(mean) * self.action_scale + self.action_bias
 
@@ -91,6 +97,94 @@ class SequenceActor(nn.Module):
         log_prob = -0.5 * noise.pow(2) - log_std - 0.5 * math.log(2.0 * math.pi)
         log_prob = log_prob - torch.log(self.action_scale * (1.0 - squashed.pow(2)) + 1e-6)
         return squashed * self.action_scale + self.action_bias, log_prob.sum(-1)
+
+
+class GRUSequenceActor(nn.Module):
+    """Gaussian actor whose sequence comes from a gated recurrent unit (the SRL paper's actor).
+
+    An MLP encodes the state into the GRU's initial hidden state; each step feeds the previous
+    primitive action (``[-1, 1]`` units; zeros before the first) and a linear head gives that
+    action's mean and log-std. Step ``i``'s distribution is conditional on the actions drawn before
+    it, so the per-step log-densities still sum to the sequence's. Because the recurrence does not
+    depend on ``k``, the actor can emit sequences of any length: ``k`` is the length it is trained
+    and exported at, and :meth:`forward` with ``length > k`` continues the sequence (what evaluating
+    at a decision interval ``J > k`` uses instead of holding the last action).
+
+    Same constructor, attributes and methods as :class:`SequenceActor`.
+    """
+
+    def __init__(self, obs_dim: int, low: np.ndarray, high: np.ndarray, k: int, hidden: int = 128) -> None:
+        super().__init__()
+        low_t = torch.as_tensor(np.asarray(low, dtype=np.float32)).reshape(-1)
+        high_t = torch.as_tensor(np.asarray(high, dtype=np.float32)).reshape(-1)
+        if low_t.shape != high_t.shape or not bool(torch.all(high_t > low_t)):
+            raise ConfigError(f"action bounds must satisfy high > low elementwise, got {low} / {high}")
+        self.obs_dim = int(obs_dim)
+        self.action_dim = int(low_t.numel())
+        self.k = int(k)
+        self.encoder = nn.Sequential(mlp(obs_dim, hidden, hidden, layers=1), nn.Tanh())
+        self.cell = nn.GRUCell(self.action_dim, hidden)
+        self.head = nn.Linear(hidden, 2 * self.action_dim)
+        self.register_buffer("action_scale", (high_t - low_t) / 2.0)
+        self.register_buffer("action_bias", (high_t + low_t) / 2.0)
+
+    def _step(
+        self, prev_unit: torch.Tensor, h: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        h = self.cell(prev_unit, h)
+        mean, log_std = self.head(h).view(-1, 2, self.action_dim).unbind(1)
+        log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (torch.tanh(log_std) + 1.0)
+        return mean, log_std, h
+
+    def forward(self, obs: torch.Tensor, length: int | None = None) -> torch.Tensor:
+        """Deterministic sequence ``[B, length or k, action_dim]`` in physical units."""
+        h = self.encoder(obs)
+        prev = torch.zeros(obs.shape[0], self.action_dim, dtype=obs.dtype, device=obs.device)
+        out = []
+        for _ in range(self.k if length is None else int(length)):
+            mean, _, h = self._step(prev, h)
+            prev = torch.tanh(mean)
+            out.append(prev)
+        return torch.stack(out, dim=1) * self.action_scale + self.action_bias
+
+    def sample(self, obs: torch.Tensor, coherent: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reparameterised sample of ``k`` actions; see :meth:`SequenceActor.sample`."""
+        h = self.encoder(obs)
+        prev = torch.zeros(obs.shape[0], self.action_dim, dtype=obs.dtype, device=obs.device)
+        shared = (
+            torch.randn(obs.shape[0], self.action_dim, dtype=obs.dtype, device=obs.device)
+            if coherent
+            else None
+        )
+        actions, log_probs = [], []
+        for _ in range(self.k):
+            mean, log_std, h = self._step(prev, h)
+            noise = shared if shared is not None else torch.randn_like(mean)
+            prev = torch.tanh(mean + log_std.exp() * noise)
+            log_prob = -0.5 * noise.pow(2) - log_std - 0.5 * math.log(2.0 * math.pi)
+            log_prob = log_prob - torch.log(self.action_scale * (1.0 - prev.pow(2)) + 1e-6)
+            actions.append(prev)
+            log_probs.append(log_prob.sum(-1))
+        seq = torch.stack(actions, dim=1) * self.action_scale + self.action_bias
+        return seq, torch.stack(log_probs, dim=1)
+
+
+ACTOR_KINDS = ("mlp", "gru")
+
+
+def make_actor(
+    kind: str, obs_dim: int, low: np.ndarray, high: np.ndarray, k: int, hidden: int = 128
+) -> SequenceActor | GRUSequenceActor:
+    """The sequence actor named ``kind`` (``"mlp"``: one MLP emits all ``k`` actions; ``"gru"``).
+
+    Raises:
+        ConfigError: for an unknown kind.
+    """
+    if kind == "mlp":
+        return SequenceActor(obs_dim, low, high, k, hidden)
+    if kind == "gru":
+        return GRUSequenceActor(obs_dim, low, high, k, hidden)
+    raise ConfigError(f"unknown actor {kind!r}; valid: {', '.join(ACTOR_KINDS)}")
 
 
 class DynamicsModel(nn.Module):

@@ -35,6 +35,7 @@ class RunOptions:
     seed: int
     out: Path
     k: int = 8
+    actor: str = "mlp"
     repeat: int = 8
     hidden: int = 128
     eval_every: int = 5_000
@@ -53,6 +54,7 @@ def srl_config_for(opts: RunOptions) -> SRLConfig:
     """
     base = SRLConfig(
         k=opts.k,
+        actor=opts.actor,
         total_steps=opts.steps,
         learning_starts=min(2_000, opts.steps // 5),
         hidden=opts.hidden,

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from cadence.learn.buffer import Batch
 from cadence.learn.config import SRLConfig
-from cadence.learn.networks import DynamicsModel, SequenceActor, TwinCritic
+from cadence.learn.networks import DynamicsModel, TwinCritic, make_actor
 
 
 class UpdateStats(NamedTuple):
@@ -47,7 +47,7 @@ class SRLAgent:
 
     def __init__(self, obs_dim: int, low: np.ndarray, high: np.ndarray, config: SRLConfig) -> None:
         self.config = config
-        self.actor = SequenceActor(obs_dim, low, high, config.k, config.hidden)
+        self.actor = make_actor(config.actor, obs_dim, low, high, config.k, config.hidden)
         act_dim = self.actor.action_dim
         self.critic = TwinCritic(obs_dim, act_dim, config.hidden)
         self.critic_target = TwinCritic(obs_dim, act_dim, config.hidden)
@@ -71,10 +71,18 @@ class SRLAgent:
         return (action - self.actor.action_bias) / self.actor.action_scale
 
     @torch.no_grad()
-    def act(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
-        """One decision: ``obs [obs_dim]`` -> ``[k, action_dim]`` physical actions."""
+    def act(self, obs: np.ndarray, deterministic: bool, length: int | None = None) -> np.ndarray:
+        """One decision: ``obs [obs_dim]`` -> ``[k, action_dim]`` physical actions.
+
+        ``length`` (deterministic only): a GRU actor continues its sequence to ``length`` actions;
+        an MLP actor returns its ``k`` actions whatever ``length`` asks (the caller holds the last).
+        """
         x = torch.as_tensor(np.asarray(obs, dtype=np.float32)).unsqueeze(0)
-        seq = self.actor(x) if deterministic else self.actor.sample(x, self.config.coherent_noise)[0]
+        if deterministic:
+            extend = length is not None and length > self.config.k and self.config.actor == "gru"
+            seq = self.actor(x, int(length)) if extend else self.actor(x)
+        else:
+            seq = self.actor.sample(x, self.config.coherent_noise)[0]
         return seq[0].numpy()
 
     def update_model(self, batch: Batch) -> float:
