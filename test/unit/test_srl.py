@@ -189,10 +189,12 @@ def test_checkpoint_round_trip() -> None:
 
 
 @pytest.mark.slow
-def test_short_srl_run_improves_return() -> None:
+@pytest.mark.parametrize("actor", ["mlp", "gru"])
+def test_short_srl_run_improves_return(actor: str) -> None:
     torch.set_num_threads(1)
     cfg = SRLConfig(
         k=4,
+        actor=actor,
         total_steps=1_500,
         learning_starts=300,
         batch_size=64,

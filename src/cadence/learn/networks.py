@@ -32,7 +32,23 @@ def mlp(in_dim: int, out_dim: int, hidden: int, layers: int = 2) -> nn.Sequentia
     return nn.Sequential(*mods)
 
 
-class SequenceActor(nn.Module):
+class _SequenceActorBase(nn.Module):
+    """What every sequence actor shares: sizes, and the affine map from ``[-1, 1]`` onto the bounds."""
+
+    def __init__(self, obs_dim: int, low: np.ndarray, high: np.ndarray, k: int) -> None:
+        super().__init__()
+        low_t = torch.as_tensor(np.asarray(low, dtype=np.float32)).reshape(-1)
+        high_t = torch.as_tensor(np.asarray(high, dtype=np.float32)).reshape(-1)
+        if low_t.shape != high_t.shape or not bool(torch.all(high_t > low_t)):
+            raise ConfigError(f"action bounds must satisfy high > low elementwise, got {low} / {high}")
+        self.obs_dim = int(obs_dim)
+        self.action_dim = int(low_t.numel())
+        self.k = int(k)
+        self.register_buffer("action_scale", (high_t - low_t) / 2.0)
+        self.register_buffer("action_bias", (high_t + low_t) / 2.0)
+
+
+class SequenceActor(_SequenceActorBase):
     """Gaussian actor emitting ``k`` tanh-squashed primitive actions per state.
 
     The squashing and the affine map onto ``[low, high]`` happen inside the module, so
@@ -47,17 +63,8 @@ class SequenceActor(nn.Module):
     """
 
     def __init__(self, obs_dim: int, low: np.ndarray, high: np.ndarray, k: int, hidden: int = 128) -> None:
-        super().__init__()
-        low_t = torch.as_tensor(np.asarray(low, dtype=np.float32)).reshape(-1)
-        high_t = torch.as_tensor(np.asarray(high, dtype=np.float32)).reshape(-1)
-        if low_t.shape != high_t.shape or not bool(torch.all(high_t > low_t)):
-            raise ConfigError(f"action bounds must satisfy high > low elementwise, got {low} / {high}")
-        self.obs_dim = int(obs_dim)
-        self.action_dim = int(low_t.numel())
-        self.k = int(k)
+        super().__init__(obs_dim, low, high, k)
         self.trunk = mlp(obs_dim, 2 * self.k * self.action_dim, hidden)
-        self.register_buffer("action_scale", (high_t - low_t) / 2.0)
-        self.register_buffer("action_bias", (high_t + low_t) / 2.0)
 
     def _dist_params(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.trunk(obs).view(-1, self.k, 2, self.action_dim)
@@ -99,7 +106,7 @@ class SequenceActor(nn.Module):
         return squashed * self.action_scale + self.action_bias, log_prob.sum(-1)
 
 
-class GRUSequenceActor(nn.Module):
+class GRUSequenceActor(_SequenceActorBase):
     """Gaussian actor whose sequence comes from a gated recurrent unit (the SRL paper's actor).
 
     An MLP encodes the state into the GRU's initial hidden state; each step feeds the previous
@@ -114,19 +121,10 @@ class GRUSequenceActor(nn.Module):
     """
 
     def __init__(self, obs_dim: int, low: np.ndarray, high: np.ndarray, k: int, hidden: int = 128) -> None:
-        super().__init__()
-        low_t = torch.as_tensor(np.asarray(low, dtype=np.float32)).reshape(-1)
-        high_t = torch.as_tensor(np.asarray(high, dtype=np.float32)).reshape(-1)
-        if low_t.shape != high_t.shape or not bool(torch.all(high_t > low_t)):
-            raise ConfigError(f"action bounds must satisfy high > low elementwise, got {low} / {high}")
-        self.obs_dim = int(obs_dim)
-        self.action_dim = int(low_t.numel())
-        self.k = int(k)
+        super().__init__(obs_dim, low, high, k)
         self.encoder = nn.Sequential(mlp(obs_dim, hidden, hidden, layers=1), nn.Tanh())
         self.cell = nn.GRUCell(self.action_dim, hidden)
         self.head = nn.Linear(hidden, 2 * self.action_dim)
-        self.register_buffer("action_scale", (high_t - low_t) / 2.0)
-        self.register_buffer("action_bias", (high_t + low_t) / 2.0)
 
     def _step(
         self, prev_unit: torch.Tensor, h: torch.Tensor
