@@ -1,20 +1,24 @@
 """FAS benchmark: SRL vs SB3 SAC with action repeat on the rover task (issue 4).
 
 Both learners train on the same env (``--train-env``, default ``rover-apartment-strict``: an episode
-ends at the first contact) with the same primitive env-step budget, reward scale and seeds. Each
-trained policy is evaluated on the task itself (``--env``, the default rover-apartment return, where a
-contact costs every step it lasts) at decision intervals J in {1, 2, 4, 8, 16}. As in the paper's
-evaluation code, returns are normalised between a floor (0: a uniformly random policy) and a fixed
-task reference (1: the backup controller's return at J=1, the go-to-waypoint law that always
-arrives), without clipping, and FAS is the area under the normalised return-vs-interval curve
+ends at the first contact) with the same primitive env-step budget, reward scale and seeds. SRL uses
+the paper's GRU actor by default (``--actor gru``: evaluated at J > K it continues its sequence to J
+actions; ``--actor mlp`` holds its last action). SAC trains with action repeat ``--repeat`` (8, the
+same decision rate; the headline) and optionally ``--extra-repeats``. Each trained policy is
+evaluated on the task itself (``--env``, the default rover-apartment return, where a contact costs
+every step it lasts) at decision intervals J in {1, 2, 4, 8, 16}. As in the paper's evaluation code,
+returns are normalised between a floor (0: a uniformly random policy) and a fixed task reference (1:
+the backup controller's return at J=1, the go-to-waypoint law that always arrives), without
+clipping, and FAS is the area under the normalised return-vs-interval curve
 (:mod:`cadence.learn.fas`). The ratio does not depend on the reference (unclipped, fixed floor).
-Prints a table, the ratio FAS(SRL) / FAS(SAC) (target >= 1.2), the same with the zero-command
-policy as the floor (standing still never collides, so on navigation it scores far above random
-commands) and on the frequency axis (what this bench printed before), and ends with one JSON line.
+Prints a table, the ratio FAS(SRL) / FAS(SAC) (target >= 1.2), the ceiling no policy can exceed on
+these episodes, the ratio against every SAC repeat, the same with other floors (the zero-command
+policy; the raw return 0) and on the frequency axis, and ends with one JSON line.
 
-    MUJOCO_GL=egl nice -n 19 .venv/bin/python bench/fas.py --steps 20000 --seeds 4 --episodes 6
+    MUJOCO_GL=egl nice -n 19 .venv/bin/python bench/fas.py --steps 20000 --seeds 4 --episodes 6 \
+        --extra-repeats 1,2,4,16
 
-About 11 minutes on two shared cores (4 seeds); not part of ``make test``.
+About 50 minutes on two cores (4 seeds; 15 without ``--extra-repeats``); not part of ``make test``.
 """
 
 from __future__ import annotations
