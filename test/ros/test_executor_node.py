@@ -142,24 +142,23 @@ def test_joint_states_are_kept(graph) -> None:
     assert node.joint_state == msg
 
 
-def test_stale_input_holds(graph, kitchen_plan) -> None:
-    node = _executor(graph, model="backup", trigger="timer", autostart=True, stale_timeout_s=0.2)
+def _drive_until_moving(graph, plan) -> Probe:  # type: ignore[no-untyped-def]
+    """Send ``plan``, then fresh observations at about 20 Hz until the executor commands motion."""
     probe = Probe(graph)
-    probe.send_plan(kitchen_plan)
+    probe.send_plan(plan)
     graph.spin_for(0.1)
-
-    def fresh() -> None:
+    for _ in range(40):
         now = probe.node.get_clock().now()
         probe.send_observation(now.nanoseconds * 1e-9, stamp=now.to_msg())
-
-    moving = False
-    for _ in range(40):  # observations at about 20 Hz until the executor commands motion
-        fresh()
         graph.spin_for(0.05)
         if probe.cmds and probe.cmds[-1] != (0.0, 0.0):
-            moving = True
-            break
-    assert moving, "with fresh observations the executor should command motion"
+            return probe
+    raise AssertionError("with fresh observations the executor should command motion")
+
+
+def test_stale_input_holds(graph, kitchen_plan) -> None:
+    node = _executor(graph, model="backup", trigger="timer", autostart=True, stale_timeout_s=0.2)
+    probe = _drive_until_moving(graph, kitchen_plan)
     graph.spin_for(0.6)  # no more observations: older than stale_timeout_s
     assert probe.cmds[-1] == (0.0, 0.0), "stale observations must hold the robot"
     assert node.core.safety.counters.stale_obs >= 1
@@ -168,20 +167,7 @@ def test_stale_input_holds(graph, kitchen_plan) -> None:
 def test_unreadable_odometry_holds(graph, kitchen_plan) -> None:
     """A sample that is not an Odometry (truncated bytes) is logged and holds the robot; no crash."""
     node = _executor(graph, model="backup", trigger="timer", autostart=True)
-    probe = Probe(graph)
-    probe.send_plan(kitchen_plan)
-    graph.spin_for(0.1)
-
-    def fresh() -> None:
-        now = probe.node.get_clock().now()
-        probe.send_observation(now.nanoseconds * 1e-9, stamp=now.to_msg())
-
-    for _ in range(40):
-        fresh()
-        graph.spin_for(0.05)
-        if probe.cmds and probe.cmds[-1] != (0.0, 0.0):
-            break
-    assert probe.cmds and probe.cmds[-1] != (0.0, 0.0), "with fresh observations the executor should move"
+    probe = _drive_until_moving(graph, kitchen_plan)
     probe.odom_pub.publish(b"\x00\x01\x00\x00\x01\x00")  # 6 bytes: header and half a stamp
     before = len(probe.cmds)
     assert graph.spin_until(lambda: len(probe.cmds) > before + 1)
